@@ -1,0 +1,3 @@
+module github.com/xorc-dev/xorc
+
+go 1.26.8
