@@ -1,0 +1,39 @@
+//go:build linux
+
+package remote_shm
+
+import (
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Futex operations without FUTEX_PRIVATE_FLAG: the word lives in memory
+// shared between processes, so the kernel must key the wait queue on the
+// mapping, not on this process's address space.
+const (
+	futexWaitOp = 0 // FUTEX_WAIT
+	futexWakeOp = 1 // FUTEX_WAKE
+)
+
+// futexWait sleeps while *addr == val, at most timeout. It reports whether it
+// returned because of a wake-up or a changed value (true) rather than the
+// timeout or a signal (false).
+func futexWait(addr *uint32, val uint32, timeout time.Duration) bool {
+	ts := unix.NsecToTimespec(max(int64(timeout), 1))
+	_, _, errno := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWaitOp, uintptr(val),
+		uintptr(unsafe.Pointer(&ts)), 0, 0)
+	switch errno {
+	case 0, unix.EAGAIN:
+		return true
+	default: // ETIMEDOUT, EINTR
+		return atomic.LoadUint32(addr) != val
+	}
+}
+
+// futexWake wakes up to n waiters on addr.
+func futexWake(addr *uint32, n int) {
+	_, _, _ = unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWakeOp, uintptr(n), 0, 0, 0)
+}

@@ -1,0 +1,113 @@
+package remote_shm
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// Spin is the consumer's busy-wait budget in Wait before it sleeps in the
+// kernel: it polls the ring until either limit is reached (a zero field is no
+// limit; the zero Spin does not spin at all). Spinning trades CPU for latency:
+// a futex wake-up across CPUs costs tens of microseconds on a VM, a spinning
+// consumer sees a record within nanoseconds of its commit.
+type Spin struct {
+	Iterations int           // polls of the ring
+	Duration   time.Duration // wall time
+}
+
+// DefaultSpin is the budget the transport uses unless configured otherwise.
+var DefaultSpin = Spin{Duration: 10 * time.Microsecond}
+
+// sleepSlice bounds one FUTEX_WAIT so that Wait re-checks ctx even if the
+// wake-up from context.AfterFunc were missed; an idle consumer wakes 10
+// times a second for a few microseconds.
+const sleepSlice = 100 * time.Millisecond
+
+// Wait blocks the consumer until a committed record is at the head, Wake is
+// called (after Wait began), or ctx ends (then it returns ctx's error, wrapped). It may return
+// nil with nothing to read (a producer's wake-up raced with an earlier Read):
+// callers loop on Read and Wait.
+//
+// It spins for the spin budget, then sleeps on the futex word in the ring. No
+// wake-up is lost; with sequentially consistent atomics (Go's):
+//
+//	consumer                         producer
+//	C1 store sleeping = 1            P1 store length > 0 (commit)
+//	C2 seq = load futex word         P2 load sleeping
+//	C3 load length at head           P3 if sleeping: futex word++, FUTEX_WAKE
+//	C4 if not committed: FUTEX_WAIT(word, seq)
+//
+// If P2 reads 0, P2 precedes C1, so P1 precedes C3, and C3 sees the commit:
+// the consumer does not sleep. If P2 reads 1, the producer increments the
+// word: if that happens before C2, it is after P1, so C3 sees the commit; if
+// after C2, the word differs from seq and FUTEX_WAIT returns at once (the
+// kernel compares the word and queues the waiter atomically), or the waiter
+// is already queued and FUTEX_WAKE wakes it. A busy consumer costs producers
+// only the load in P2. Cancellation: context.AfterFunc calls Wake, and each
+// FUTEX_WAIT is bounded by 100 ms (or the deadline) as a safety net.
+func (r *Ring) Wait(ctx context.Context, spin Spin) error {
+	entry := atomic.LoadUint32(r.futex) // a Wake from now on ends this Wait
+	if r.readable() {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ring: wait: %w", err)
+	}
+	if spin.Iterations > 0 || spin.Duration > 0 {
+		var start time.Time
+		if spin.Duration > 0 {
+			start = time.Now()
+		}
+		for i := 1; ; i++ {
+			if r.readable() {
+				return nil
+			}
+			if spin.Iterations > 0 && i >= spin.Iterations {
+				break
+			}
+			if spin.Duration > 0 && i%16 == 0 && time.Since(start) >= spin.Duration {
+				break
+			}
+		}
+	}
+	atomic.StoreUint32(r.sleeping, 1) // C1
+	defer atomic.StoreUint32(r.sleeping, 0)
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, r.Wake)
+		defer stop()
+	}
+	for {
+		seq := atomic.LoadUint32(r.futex) // C2
+		if seq != entry || r.readable() { // C3
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("ring: wait: %w", err)
+		}
+		d := sleepSlice
+		if dl, ok := ctx.Deadline(); ok {
+			d = min(d, time.Until(dl))
+		}
+		atomic.AddUint64(r.sleeps, 1)
+		if futexWait(r.futex, seq, d) { // C4
+			if r.readable() {
+				return nil
+			}
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("ring: wait: %w", err)
+			}
+			return nil
+		}
+	}
+}
+
+// readable reports whether a committed record is at the head.
+func (r *Ring) readable() bool {
+	head := atomic.LoadUint64(r.head)
+	if atomic.LoadInt32(r.lenAt(int(head&r.mask))) <= 0 {
+		return false
+	}
+	return atomic.LoadUint64(r.tail) > head // garbage beyond the tail is not a record
+}
