@@ -144,6 +144,9 @@ func (r *Ring) claim(ctx context.Context, producer int, msgType int32, n int) (i
 		head := atomic.LoadUint64(r.headCache)
 		if tail-head > capacity || tail-head+total > capacity { // the first test also catches head > tail
 			head = atomic.LoadUint64(r.head)
+			if head > tail && atomic.LoadUint64(r.tail) != tail {
+				continue // our tail is stale: others claimed and the consumer read past it
+			}
 			if err := r.checkPositions(head, tail); err != nil {
 				atomic.StoreUint64(pl.claimPos, 0)
 				return 0, 0, err
@@ -205,9 +208,11 @@ func (r *Ring) commit(producer, idx int, recLen, typ int32) {
 }
 
 // wakeIfSleeping is the producer's half of the wake-up protocol (see Wait):
-// after its commit, one load of the sleeping flag; a FUTEX_WAKE only if set.
+// after its commit, one load of the sleeping flag; a FUTEX_WAKE only if set,
+// and only by the producer that clears the flag, so a crowd of producers
+// committing while the consumer sleeps makes one wake-up, not one each.
 func (r *Ring) wakeIfSleeping() {
-	if atomic.LoadUint32(r.sleeping) != 0 {
+	if atomic.LoadUint32(r.sleeping) != 0 && atomic.CompareAndSwapUint32(r.sleeping, 1, 0) {
 		r.Wake()
 	}
 }

@@ -212,11 +212,20 @@ func (r *Ring) Pending() bool {
 // the consumer can read nothing until its producer commits or Unblock skips
 // it. A consumer that stays Stuck should ask the registry who died.
 func (r *Ring) Stuck() bool {
-	head := atomic.LoadUint64(r.head)
-	if atomic.LoadUint64(r.tail) == head {
-		return false
+	pos := atomic.LoadUint64(r.head)
+	tail := atomic.LoadUint64(r.tail)
+	for pos < tail {
+		idx := int(pos & r.mask)
+		length := atomic.LoadInt32(r.lenAt(idx))
+		if length <= 0 {
+			return true
+		}
+		if *r.typeAt(idx) != padType || int(length) != r.capacity-idx {
+			return false
+		}
+		pos += uint64(length) // padding at the head: look at the record after the wrap
 	}
-	return atomic.LoadInt32(r.lenAt(int(head&r.mask))) <= 0
+	return false
 }
 
 // RingStats is a snapshot of a ring's counters (for `xorc inspect`). Values

@@ -35,17 +35,19 @@ const sleepSlice = 100 * time.Millisecond
 //
 //	consumer                         producer
 //	C1 store sleeping = 1            P1 store length > 0 (commit)
-//	C2 seq = load futex word         P2 load sleeping
-//	C3 load length at head           P3 if sleeping: futex word++, FUTEX_WAKE
+//	C2 seq = load futex word         P2 load sleeping; if 1, CAS it 1 -> 0
+//	C3 load length at head           P3 if P2 cleared it: futex word++, FUTEX_WAKE
 //	C4 if not committed: FUTEX_WAIT(word, seq)
 //
-// If P2 reads 0, P2 precedes C1, so P1 precedes C3, and C3 sees the commit:
-// the consumer does not sleep. If P2 reads 1, the producer increments the
-// word: if that happens before C2, it is after P1, so C3 sees the commit; if
-// after C2, the word differs from seq and FUTEX_WAIT returns at once (the
-// kernel compares the word and queues the waiter atomically), or the waiter
-// is already queued and FUTEX_WAKE wakes it. A busy consumer costs producers
-// only the load in P2. Cancellation: context.AfterFunc calls Wake, and each
+// If P2 reads 0, either P2 precedes C1, so P1 precedes C3 and C3 sees the
+// commit (the consumer does not sleep), or another producer cleared the flag
+// after C1 and wakes the consumer itself (which then reads, and sets the flag
+// again before it sleeps again). If P2 clears the flag, the producer
+// increments the word: if that happens before C2, it is after P1, so C3 sees
+// the commit; if after C2, the word differs from seq and FUTEX_WAIT returns
+// at once (the kernel compares the word and queues the waiter atomically), or
+// the waiter is already queued and FUTEX_WAKE wakes it. A busy consumer costs
+// producers only the load in P2. Cancellation: context.AfterFunc calls Wake, and each
 // FUTEX_WAIT is bounded by 100 ms (or the deadline) as a safety net.
 func (r *Ring) Wait(ctx context.Context, spin Spin) error {
 	entry := atomic.LoadUint32(r.futex) // a Wake from now on ends this Wait
@@ -72,13 +74,13 @@ func (r *Ring) Wait(ctx context.Context, spin Spin) error {
 			}
 		}
 	}
-	atomic.StoreUint32(r.sleeping, 1) // C1
 	defer atomic.StoreUint32(r.sleeping, 0)
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, r.Wake)
 		defer stop()
 	}
 	for {
+		atomic.StoreUint32(r.sleeping, 1) // C1 (again each round: a waking producer clears it)
 		seq := atomic.LoadUint32(r.futex) // C2
 		if seq != entry || r.readable() { // C3
 			return nil
