@@ -26,29 +26,30 @@ var DefaultSpin = Spin{Duration: 10 * time.Microsecond}
 const sleepSlice = 100 * time.Millisecond
 
 // Wait blocks the consumer until a committed record is at the head, Wake is
-// called (after Wait began), or ctx ends (then it returns ctx's error, wrapped). It may return
-// nil with nothing to read (a producer's wake-up raced with an earlier Read):
-// callers loop on Read and Wait.
+// called (after Wait began), or ctx ends (then it returns ctx's error,
+// wrapped). It may return nil with nothing to read (a wake-up raced with an
+// earlier Read): callers loop on Read and Wait.
 //
-// It spins for the spin budget, then sleeps on the futex word in the ring. No
-// wake-up is lost; with sequentially consistent atomics (Go's):
+// It spins for the spin budget, then sleeps on the futex word in the ring.
+// No wake-up is lost. With sequentially consistent atomics (Go's), each round
+// of the consumer and each commit run:
 //
-//	consumer                         producer
-//	C1 store sleeping = 1            P1 store length > 0 (commit)
-//	C2 seq = load futex word         P2 load sleeping; if 1, CAS it 1 -> 0
-//	C3 load length at head           P3 if P2 cleared it: futex word++, FUTEX_WAKE
-//	C4 if not committed: FUTEX_WAIT(word, seq)
+//	consumer (entry = word when Wait began)   producer of the head record
+//	C1 store sleeping = 1                     P1 store length > 0 (commit)
+//	C2 seq = load word; seq != entry: return  P2 load sleeping; if 1, CAS 1 -> 0
+//	C3 load length at head; > 0: return       P3 if P2 cleared it: word++, FUTEX_WAKE
+//	C4 FUTEX_WAIT(word, seq)
 //
-// If P2 reads 0, either P2 precedes C1, so P1 precedes C3 and C3 sees the
-// commit (the consumer does not sleep), or another producer cleared the flag
-// after C1 and wakes the consumer itself (which then reads, and sets the flag
-// again before it sleeps again). If P2 clears the flag, the producer
-// increments the word: if that happens before C2, it is after P1, so C3 sees
-// the commit; if after C2, the word differs from seq and FUTEX_WAIT returns
-// at once (the kernel compares the word and queues the waiter atomically), or
-// the waiter is already queued and FUTEX_WAKE wakes it. A busy consumer costs
-// producers only the load in P2. Cancellation: context.AfterFunc calls Wake, and each
-// FUTEX_WAIT is bounded by 100 ms (or the deadline) as a safety net.
+// Either P2 precedes this round's C1: then P1 precedes C3, which sees the
+// commit. Or the flag was cleared after C1, by this producer or another one
+// (whose P2 then reads 0 and it skips the wake), and the one that cleared it
+// increments the word: before C2, C2 sees a changed word and returns; after
+// C2, FUTEX_WAIT finds the word changed and returns at once (the kernel
+// compares and queues atomically), or the waiter is queued already and
+// FUTEX_WAKE wakes it. A busy consumer costs producers only the load in P2,
+// and many producers committing to a sleeper make one FUTEX_WAKE, not one
+// each. Cancellation: context.AfterFunc calls Wake; each FUTEX_WAIT is also
+// bounded by 100 ms (or the deadline) as a safety net.
 func (r *Ring) Wait(ctx context.Context, spin Spin) error {
 	entry := atomic.LoadUint32(r.futex) // a Wake from now on ends this Wait
 	if r.readable() {
