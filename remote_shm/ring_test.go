@@ -275,8 +275,12 @@ func TestFullRingDeadline(t *testing.T) {
 	require.Contains(t, err.Error(), "no room for a 56-byte record")
 	require.Contains(t, err.Error(), "ring full")
 	require.Contains(t, err.Error(), "deadline exceeded")
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel2()
+	_, err = r.Claim(ctx2, 1, 1, 40)
+	require.ErrorIs(t, err, ErrRingFull)
 	s := r.Stats()
-	assert.Equal(t, uint64(1), s.Producers[1].FullWaits)
+	assert.Equal(t, uint64(2), s.Producers[1].FullWaits)
 	assert.False(t, s.Producers[1].InFlight, "no intent left behind while waiting")
 	assert.Equal(t, uint64(n), s.Written)
 	// Nothing was lost: the consumer reads all of them.

@@ -3,7 +3,9 @@ package remote_shm
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -203,4 +205,43 @@ func TestUnblockAmbiguousDeadIntents(t *testing.T) {
 	require.Equal(t, 1, r.Unblock(deadSet(1, 3)))
 	assert.Equal(t, []string{"b"}, payloads(readAll(t, r)))
 	assert.Equal(t, uint64(1), r.Stats().LostUnknown)
+}
+
+// Unblock called from another goroutine wakes the consumer sleeping in Wait.
+func TestUnblockWakesSleepingConsumer(t *testing.T) {
+	r, region := newTestRing(t, 1024, 2)
+	victim, err := AttachRing(region)
+	require.NoError(t, err)
+	setCrash(t, crashAt(crashAfterHeader, 1))
+	require.ErrorIs(t, victim.Write(context.Background(), 1, 1, []byte("lost")), errCrashed)
+	testCrash = nil
+	require.NoError(t, r.Write(context.Background(), 0, 1, []byte("behind")))
+	errc := make(chan error, 1)
+	go func() { errc <- r.Wait(context.Background(), Spin{}) }()
+	for atomic.LoadUint32(r.sleeping) == 0 {
+		time.Sleep(100 * time.Microsecond)
+	}
+	require.Equal(t, 1, r.Unblock(deadSet(1)))
+	require.NoError(t, <-errc)
+	assert.Equal(t, []string{"behind"}, payloads(readAll(t, r)))
+}
+
+// An uncommitted record nobody claims, with a length no producer could have
+// written, is dropped as corrupt rather than trusted.
+func TestUnblockOrphanWithBadLength(t *testing.T) {
+	r, _ := newTestRing(t, 1024, 2)
+	require.NoError(t, r.Write(context.Background(), 0, 1, []byte("x")))
+	readAll(t, r)
+	pos := r.Stats().Tail
+	// Claim 64 bytes by hand and leave a garbage negative length behind.
+	atomic.StoreUint64(r.tail, pos+64)
+	atomic.StoreInt32(r.lenAt(int(pos&r.mask)), -5000)
+	require.True(t, r.Stuck())
+	assert.Zero(t, r.Unblock(deadSet(0, 1)))
+	s := r.Stats()
+	assert.Equal(t, uint64(1), s.Corrupt)
+	assert.Equal(t, uint64(64), s.CorruptBytes)
+	assert.False(t, r.Pending())
+	require.NoError(t, r.Write(context.Background(), 1, 1, []byte("fine")))
+	assert.Equal(t, []string{"fine"}, payloads(readAll(t, r)))
 }
