@@ -121,8 +121,8 @@ func (r *Ring) readBlock(head, tail uint64, limit int, fn func(int32, int, []byt
 		if typ >= 0 {
 			res.delivered++
 			bytes += uint64(length) - recHdrLen
-			start := off - size + recHdrLen
-			fn(typ, producer, r.data[start:off-size+int(length)])
+			start, end := off-size+recHdrLen, off-size+int(length)
+			fn(typ, producer, r.data[start:end:end])
 		}
 	}
 	res.stop = stopBlockEnd
@@ -135,7 +135,9 @@ func (r *Ring) checkRecord(idx int, length int32) (size int, typ int32, producer
 	toEnd := r.capacity - idx
 	typ = *r.typeAt(idx)
 	if typ == padType {
-		if int(length) != toEnd {
+		// Producers pad less than a max record (they pad only when a record
+		// does not fit before the end); so does Unblock.
+		if int(length) != toEnd || int(length) >= r.maxRecord {
 			return 0, 0, 0, "padding does not end at the end of the data area"
 		}
 		return toEnd, typ, 0, ""

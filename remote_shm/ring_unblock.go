@@ -104,7 +104,13 @@ func (r *Ring) Unblock(dead func(producer int) bool) int {
 		}
 		end := r.scanOrphan(pos, tail, toEnd)
 		if end-pos == uint64(toEnd) {
-			r.writePadding(idx) // it ran to the end of the area: padding, and the record (if any) after the wrap
+			// It ran to the end of the area: padding (or skip records if
+			// that is longer than any padding), and the record after the wrap.
+			if toEnd < r.maxRecord {
+				r.writePadding(idx)
+			} else {
+				r.writeSkipRange(pos, end)
+			}
 		} else {
 			r.writeSkipRange(pos, end)
 			atomic.AddUint64(r.lostUnknown, 1)
