@@ -346,6 +346,7 @@ func TestReadLimitAndZeroing(t *testing.T) {
 	var held []byte
 	n, err := r.Read(2, func(typ int32, _ int, b []byte) {
 		seen = append(seen, typ)
+		require.Equal(t, len(b), cap(b), "appending cannot overwrite the next record")
 		held = b // kept past fn on purpose: it must be zeroed afterwards
 	})
 	require.NoError(t, err)
