@@ -37,3 +37,10 @@ func futexWait(addr *uint32, val uint32, timeout time.Duration) bool {
 func futexWake(addr *uint32, n int) {
 	_, _, _ = unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWakeOp, uintptr(n), 0, 0, 0)
 }
+
+// osYield gives the CPU to another runnable thread, of any process. A
+// spinning consumer calls it so that a producer the scheduler put on the same
+// CPU (wake-affine placement of a ping-pong pair) can run and commit.
+func osYield() {
+	_, _, _ = unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+}

@@ -3,6 +3,7 @@
 package remote_shm
 
 import (
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -26,3 +27,5 @@ func futexWait(addr *uint32, val uint32, timeout time.Duration) bool {
 }
 
 func futexWake(addr *uint32, n int) {}
+
+func osYield() { runtime.Gosched() }
