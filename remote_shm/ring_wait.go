@@ -98,7 +98,11 @@ func (r *Ring) Wait(ctx context.Context, spin Spin) error {
 		}
 		d := sleepSlice
 		if dl, ok := ctx.Deadline(); ok {
-			d = min(d, time.Until(dl))
+			left := time.Until(dl)
+			if left <= 0 { // ctx's own timer may fire a little later: do not spin until it does
+				return fmt.Errorf("ring: wait: %w", context.DeadlineExceeded)
+			}
+			d = min(d, left)
 		}
 		atomic.AddUint64(r.sleeps, 1)
 		if futexWait(r.futex, seq, d) { // C4
