@@ -63,8 +63,10 @@
 //
 // # Wake-ups
 //
-// The consumer spins for a configurable budget (Spin), then sets its sleeping
-// flag and sleeps on a futex in the ring (cross-process: no private flag).
+// The consumer spins for a configurable budget (Spin; it yields the CPU every
+// few polls so that a producer sharing its CPU can run), then sets its
+// sleeping flag and sleeps on a futex in the ring (cross-process: no private
+// flag).
 // Producers pay one atomic load of that flag per write, and a FUTEX_WAKE only
 // when the consumer sleeps. See Wait for why no wake-up is lost.
 //
