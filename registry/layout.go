@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"math/bits"
 	"unicode/utf8"
 )
@@ -300,11 +301,11 @@ func decodeHeader(b []byte, fileSize int64) (header, error) {
 		return h, badf("total size %d, the layout needs %d", h.TotalBytes, inboxEnd)
 	case fileSize < 0 || uint64(fileSize) < h.TotalBytes:
 		return h, badf("file is %d bytes, the layout needs %d: truncated", fileSize, h.TotalBytes)
-	case h.ProcessCount > h.MaxProcesses:
-		return h, badf("process count %d > max processes %d", h.ProcessCount, h.MaxProcesses)
-	case h.MachineCount > h.MachineSlots:
-		return h, badf("machine count %d > machine slots %d", h.MachineCount, h.MachineSlots)
+	case h.TotalBytes > math.MaxInt:
+		return h, badf("total size %d cannot be mapped", h.TotalBytes)
 	}
+	// The counts are derived from the tables (and recomputed when a process
+	// opens the segment), so they are not checked here.
 	return h, nil
 }
 

@@ -67,10 +67,10 @@ func (s *Shm) monitor() {
 			// After a stall of our own (suspend, stop signal, starvation)
 			// peers' heartbeats look old for the same reason: judge them by
 			// pids only this round.
-			stale := now-lastTick < int64(s.opts.HeartbeatTimeout)/2
+			judgeHeartbeats := now-lastTick < int64(s.opts.HeartbeatTimeout)/2
 			lastTick = now
 			s.heartbeat()
-			s.scan(stale)
+			s.scan(judgeHeartbeats)
 		case <-pollC:
 			s.scan(false)
 		case d := <-s.deadCh:

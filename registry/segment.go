@@ -19,6 +19,9 @@ var errEntryBusy = errors.New("entry is being written")
 // busyWait bounds how long a reader retries an entry whose sequence is odd.
 const busyWait = 5 * time.Millisecond
 
+// dumpWait bounds the total wait for half-written entries in one Dump.
+const dumpWait = 20 * time.Millisecond
+
 // segment is a validated mapping of a whole segment.
 type segment struct {
 	mem []byte // the mapping, h.TotalBytes long
@@ -45,10 +48,16 @@ func (g *segment) hdr64(off int) *uint64 { return u64(g.mem, off) }
 func (g *segment) hdr32(off int) *uint32 { return u32(g.mem, off) }
 
 // readEntry copies entry e into dst under its sequence (seqlock read): it
-// returns once a copy was taken while the sequence was even and unchanged.
+// returns once a copy was taken while the sequence was even and unchanged,
+// or errEntryBusy after busyWait.
 func readEntry(dst, e []byte) error {
+	return readEntryUntil(dst, e, time.Time{})
+}
+
+// readEntryUntil is readEntry giving up at deadline (the zero deadline:
+// after busyWait).
+func readEntryUntil(dst, e []byte, deadline time.Time) error {
 	seq := u64(e, 0)
-	var start time.Time
 	for i := 0; ; i++ {
 		s1 := atomic.LoadUint64(seq)
 		if s1&1 == 0 {
@@ -61,9 +70,9 @@ func readEntry(dst, e []byte) error {
 		if i < 64 {
 			continue // a live writer holds the entry odd for well under a microsecond
 		}
-		if i == 64 {
-			start = time.Now()
-		} else if i%64 == 0 && time.Since(start) > busyWait {
+		if i == 64 && deadline.IsZero() {
+			deadline = time.Now().Add(busyWait)
+		} else if i%64 == 0 && time.Now().After(deadline) {
 			return errEntryBusy
 		}
 		runtime.Gosched()
@@ -72,8 +81,12 @@ func readEntry(dst, e []byte) error {
 
 // readProcess returns a consistent copy of process slot's entry.
 func (g *segment) readProcess(slot int) (procEntry, error) {
+	return g.readProcessUntil(slot, time.Time{})
+}
+
+func (g *segment) readProcessUntil(slot int, deadline time.Time) (procEntry, error) {
 	var buf [ProcessEntryBytes]byte
-	if err := readEntry(buf[:], g.procEntry(slot)); err != nil {
+	if err := readEntryUntil(buf[:], g.procEntry(slot), deadline); err != nil {
 		return procEntry{}, fmt.Errorf("process slot %d: %w", slot, err)
 	}
 	p, err := decodeProcess(buf[:])
@@ -92,8 +105,12 @@ func (g *segment) genStatus(slot int) (uint32, ProcessStatus) {
 
 // readMachine returns a consistent copy of machine table entry i.
 func (g *segment) readMachine(i int) (machEntry, error) {
+	return g.readMachineUntil(i, time.Time{})
+}
+
+func (g *segment) readMachineUntil(i int, deadline time.Time) (machEntry, error) {
 	var buf [MachineEntryBytes]byte
-	if err := readEntry(buf[:], g.machEntry(i)); err != nil {
+	if err := readEntryUntil(buf[:], g.machEntry(i), deadline); err != nil {
 		return machEntry{}, fmt.Errorf("machine table entry %d: %w", i, err)
 	}
 	m, err := decodeMachine(buf[:], g.h.MaxProcesses)
@@ -101,6 +118,22 @@ func (g *segment) readMachine(i int) (machEntry, error) {
 		return m, fmt.Errorf("machine table entry %d: %w", i, err)
 	}
 	return m, nil
+}
+
+// hasOddEntries reports whether any entry's sequence is odd. Under the lock
+// that means a writer died half-way (or garbage): a repair is due.
+func (g *segment) hasOddEntries() bool {
+	for slot := 0; slot < int(g.h.MaxProcesses); slot++ {
+		if atomic.LoadUint64(u64(g.procEntry(slot), pSeq))&1 != 0 {
+			return true
+		}
+	}
+	for i := 0; i < int(g.h.MachineSlots); i++ {
+		if atomic.LoadUint64(u64(g.machEntry(i), mSeq))&1 != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // probe finds id in the machine table without a lock: it walks the probe
@@ -218,9 +251,10 @@ type ProcessInfo struct {
 	Process
 	HeartbeatAge   time.Duration // 0 when the process never heartbeated
 	JoinedAt       time.Time
-	DownAt         time.Time // when it crashed or left; zero while active
-	Registrations  uint32    // machines registered since it joined
-	DeathsDetected uint32    // peer deaths this process detected
+	DownAt         time.Time  // when it crashed or left; zero while active
+	DownReason     DownReason // why it is not active
+	Registrations  uint32     // machines registered since it joined
+	DeathsDetected uint32     // peer deaths this process detected
 	InboxOffset    int64
 	InboxBytes     int
 }
@@ -258,9 +292,12 @@ func (g *segment) dump(path string) *Dump {
 		Evictions:    atomic.LoadUint64(g.hdr64(hEvictions)),
 	}
 	mono, wall := monoNow(), time.Now()
+	// Half-written entries are waited for, but only dumpWait in all: a
+	// segment full of stuck or garbage entries still dumps at once.
+	deadline := wall.Add(dumpWait)
 	procs := make([]procEntry, g.h.MaxProcesses)
 	for slot := range procs {
-		p, err := g.readProcess(slot)
+		p, err := g.readProcessUntil(slot, deadline)
 		if err != nil {
 			d.Problems = append(d.Problems, err.Error())
 			continue
@@ -272,6 +309,7 @@ func (g *segment) dump(path string) *Dump {
 		pi := ProcessInfo{
 			Process:        toProcess(slot, p, mono, wall),
 			JoinedAt:       time.Unix(0, p.JoinedAt),
+			DownReason:     p.DownReason,
 			Registrations:  p.Registrations,
 			DeathsDetected: p.DeathsDetected,
 			InboxOffset:    int64(g.h.InboxOff) + int64(slot)*int64(g.h.InboxStride),
@@ -286,7 +324,7 @@ func (g *segment) dump(path string) *Dump {
 		d.Processes = append(d.Processes, pi)
 	}
 	for i := 0; i < int(g.h.MachineSlots); i++ {
-		m, err := g.readMachine(i)
+		m, err := g.readMachineUntil(i, deadline)
 		if err != nil {
 			d.Problems = append(d.Problems, err.Error())
 			continue

@@ -96,7 +96,8 @@ func OpenShm(opts ShmOptions) (*Shm, error) {
 		nWake: make(chan struct{}, 1),
 		stop:  make(chan struct{}),
 	}
-	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, uint32(opts.Mode))
+	// O_NOFOLLOW: /dev/shm is world-writable; never follow a planted symlink.
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC|unix.O_NOFOLLOW, uint32(opts.Mode))
 	if err != nil {
 		return nil, fmt.Errorf("open segment %s: %w", path, err)
 	}
@@ -128,6 +129,9 @@ func (s *Shm) setup() error {
 	if err := unix.Fstat(s.fd, &st); err != nil {
 		return fmt.Errorf("stat segment %s: %w", s.path, err)
 	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("segment %s: %w", s.path, badf("not a regular file (mode %#o)", st.Mode))
+	}
 	var hb [headerFieldBytes]byte
 	n, err := unix.Pread(s.fd, hb[:], 0)
 	if err != nil {
@@ -151,12 +155,17 @@ func (s *Shm) setup() error {
 		}
 		s.mem, s.h = mem, h
 	}
-	if atomic.LoadUint32(s.hdr32(hMutating)) != 0 {
+	// Under the lock an odd sequence can only be a dead writer's (or
+	// garbage), even if the mutating mark is missing.
+	if atomic.LoadUint32(s.hdr32(hMutating)) != 0 || s.hasOddEntries() {
 		s.repair()
 	}
 	if err := s.validateTables(); err != nil {
 		return fmt.Errorf("segment %s: %w", s.path, err)
 	}
+	s.begin()
+	s.settleLocked()
+	s.end()
 	return s.joinLocked()
 }
 
@@ -830,10 +839,12 @@ func (s *Shm) joinLocked() error {
 // judgePeer checks a live-marked peer's pid (when it shares our pid
 // namespace) and heartbeat, returning why it is dead or DownNone.
 func (s *Shm) judgePeer(p procEntry) DownReason {
-	if p.Status != ProcessActive || p.PID == uint32(s.pid) && p.StartTime == s.start {
+	if p.Status != ProcessActive {
 		return DownNone
 	}
-	if p.PidNS == s.pidNS {
+	// Our own pid (another Shm of this process) is alive; its heartbeat
+	// still says whether that Shm is.
+	if p.PidNS == s.pidNS && (p.PID != uint32(s.pid) || p.StartTime != s.start) {
 		switch checkPID(int(p.PID), p.StartTime) {
 		case pidGone:
 			return DownExited
@@ -841,7 +852,9 @@ func (s *Shm) judgePeer(p procEntry) DownReason {
 			return DownPidReused
 		}
 	}
-	if p.Heartbeat != 0 && monoNow()-p.Heartbeat > int64(s.opts.HeartbeatTimeout) {
+	// A heartbeat from the future is as impossible as a stale one: the
+	// clock is shared by every process on the host.
+	if age := monoNow() - p.Heartbeat; p.Heartbeat != 0 && (age > int64(s.opts.HeartbeatTimeout) || age < -int64(s.opts.HeartbeatTimeout)) {
 		return DownHeartbeat
 	}
 	return DownNone
@@ -920,7 +933,16 @@ func (s *Shm) repair() {
 		// Half-written, or garbage: a tombstone keeps probe chains intact.
 		s.writeMach(i, machEntry{State: slotTombstone}, false, "")
 	}
-	// Orphan machines of owners that are not live any more, and recount.
+	s.settleLocked()
+	atomic.AddUint64(s.hdr64(hRepairs), 1)
+	s.end()
+}
+
+// settleLocked orphans active machines whose owner is not live any more and
+// recomputes the counts (header and per process) from the tables. It runs
+// after a repair and when a process opens the segment, so counts that a
+// crash or garbage left wrong cannot stick.
+func (s *Shm) settleLocked() {
 	procs := make([]procEntry, s.h.MaxProcesses)
 	active := uint32(0)
 	for slot := range procs {
@@ -947,14 +969,12 @@ func (s *Shm) repair() {
 		}
 	}
 	for slot, p := range procs {
-		if p.Status == ProcessActive {
+		if p.Status == ProcessActive && p.Machines != perOwner[slot] {
 			atomic.StoreUint32(u32(s.procEntry(slot), pMachines), perOwner[slot])
 		}
 	}
 	atomic.StoreUint32(s.hdr32(hProcCount), active)
 	atomic.StoreUint32(s.hdr32(hMachCount), used)
-	atomic.AddUint64(s.hdr64(hRepairs), 1)
-	s.end()
 }
 
 // Close leaves the segment: this process's machines are unregistered, its

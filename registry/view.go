@@ -30,7 +30,7 @@ func OpenView(name string) (*View, error) {
 // OpenViewFile maps the segment file at path without joining it. The header
 // is validated like OpenShm does; the tables are read (and checked) by Dump.
 func OpenViewFile(path string) (*View, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open segment %s: %w", path, err)
 	}
@@ -38,6 +38,9 @@ func OpenViewFile(path string) (*View, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, fmt.Errorf("stat segment %s: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, fmt.Errorf("segment %s: %w", path, badf("not a regular file (mode %#o)", st.Mode))
 	}
 	var hb [headerFieldBytes]byte
 	n, err := unix.Pread(fd, hb[:], 0)
