@@ -439,7 +439,7 @@ func decodeProcess(b []byte) (procEntry, error) {
 	}
 	name := b[pName : pName+nameLen]
 	if !utf8.Valid(name) {
-		return p, badf("process name %q is not valid UTF-8", name)
+		return p, badf("process name %q is not valid UTF-8", string(name))
 	}
 	p.Name = string(name)
 	p.Address = string(b[pAddr : pAddr+addrLen])
@@ -538,6 +538,12 @@ func checkActorID(id, actorID string) error {
 // decodeMachine decodes and validates a machine table entry of a segment
 // with maxProcs process slots.
 func decodeMachine(b []byte, maxProcs uint32) (machEntry, error) {
+	return decodeMachineID(b, maxProcs, "")
+}
+
+// decodeMachineID is decodeMachine for an entry whose ID is already known to
+// equal knownID (machineIDEquals): the string is reused, not allocated.
+func decodeMachineID(b []byte, maxProcs uint32, knownID string) (machEntry, error) {
 	var m machEntry
 	if len(b) != MachineEntryBytes {
 		return m, badf("machine entry is %d bytes, want %d", len(b), MachineEntryBytes)
@@ -572,9 +578,13 @@ func decodeMachine(b []byte, maxProcs uint32) (machEntry, error) {
 	}
 	id := b[mID : mID+idLen]
 	if !utf8.Valid(id) {
-		return m, badf("machine ID %q is not valid UTF-8", id)
+		return m, badf("machine ID %q is not valid UTF-8", string(id))
 	}
-	m.ID = string(id)
+	if knownID != "" && string(id) == knownID {
+		m.ID = knownID
+	} else {
+		m.ID = string(id)
+	}
 	if actorLen == actorSameAsID {
 		m.ActorID = m.ID
 	} else {

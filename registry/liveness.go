@@ -92,7 +92,8 @@ func (s *Shm) heartbeat() {
 // scan compares the process table with what the monitor saw last time:
 // new peers get watched, dead ones reclaimed, departed ones reported.
 func (s *Shm) scan(checkHeartbeats bool) {
-	mono, wall := monoNow(), time.Now()
+	wall := time.Now()
+	mono := monoAt(wall)
 	for slot := range s.peers {
 		if slot == s.slot {
 			continue

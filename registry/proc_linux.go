@@ -89,8 +89,9 @@ func pidNamespace() uint64 {
 	return st.Ino
 }
 
-// monotonicNanos reads CLOCK_MONOTONIC, which every process on the host shares.
-func monotonicNanos() int64 {
+// clockMonotonic reads CLOCK_MONOTONIC, which every process on the host
+// shares (a system call: monoNow derives it from Go's clock instead).
+func clockMonotonic() int64 {
 	var ts unix.Timespec
 	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
 		return 0

@@ -34,7 +34,7 @@ func selfStartTime() uint64 { return 0 }
 
 func pidNamespace() uint64 { return 0 }
 
-func monotonicNanos() int64 {
+func clockMonotonic() int64 {
 	var ts unix.Timespec
 	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
 		return 0

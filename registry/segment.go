@@ -26,6 +26,16 @@ const dumpWait = 20 * time.Millisecond
 type segment struct {
 	mem []byte // the mapping, h.TotalBytes long
 	h   header // the immutable layout fields (mutable ones are read live)
+	// pcache holds, per process slot, the last decoded entry and its
+	// sequence: while the sequence is unchanged only the words written
+	// outside it (heartbeat, counters) need reading, and the name and
+	// address strings are not allocated again.
+	pcache []atomic.Pointer[cachedProc]
+}
+
+type cachedProc struct {
+	seq uint64
+	p   procEntry
 }
 
 func (g *segment) procEntry(slot int) []byte {
@@ -96,6 +106,33 @@ func (g *segment) readProcessUntil(slot int, deadline time.Time) (procEntry, err
 	return p, nil
 }
 
+// readProcessCached is readProcess through pcache (lookups' hot path).
+func (g *segment) readProcessCached(slot int) (procEntry, error) {
+	var buf [ProcessEntryBytes]byte
+	if err := readEntry(buf[:], g.procEntry(slot)); err != nil {
+		return procEntry{}, fmt.Errorf("process slot %d: %w", slot, err)
+	}
+	seq := ne.Uint64(buf[pSeq:])
+	if c := g.pcache[slot].Load(); c != nil && c.seq == seq {
+		p := c.p
+		p.Heartbeat = int64(ne.Uint64(buf[pHeartbeat:]))
+		p.Registrations = ne.Uint32(buf[pRegs:])
+		p.DeathsDetected = ne.Uint32(buf[pDeaths:])
+		if p.Machines = ne.Uint32(buf[pMachines:]); p.Machines > MaxMachinesLimit*2 {
+			return p, fmt.Errorf("process slot %d: %w", slot, badf("process machine count %d impossible", p.Machines))
+		}
+		return p, nil
+	}
+	p, err := decodeProcess(buf[:])
+	if err != nil {
+		return p, fmt.Errorf("process slot %d: %w", slot, err)
+	}
+	if seq != 0 {
+		g.pcache[slot].Store(&cachedProc{seq: seq, p: p})
+	}
+	return p, nil
+}
+
 // genStatus loads a process entry's generation and status with one atomic load.
 func (g *segment) genStatus(slot int) (uint32, ProcessStatus) {
 	var b [8]byte
@@ -152,7 +189,7 @@ func (g *segment) probe(id string) (int, machEntry, error) {
 			return -1, machEntry{}, nil
 		case slotUsed:
 			if machineIDEquals(buf[:], id) {
-				m, err := decodeMachine(buf[:], g.h.MaxProcesses)
+				m, err := decodeMachineID(buf[:], g.h.MaxProcesses, id)
 				if err != nil {
 					return -1, m, fmt.Errorf("machine table entry %d: %w", i, err)
 				}
@@ -167,9 +204,18 @@ func (g *segment) probe(id string) (int, machEntry, error) {
 	return -1, machEntry{}, nil
 }
 
-// monoNow is CLOCK_MONOTONIC in nanoseconds: system-wide on Linux, so
-// heartbeats written by one process compare with another's clock.
-func monoNow() int64 { return monotonicNanos() }
+// Go's monotonic clock is CLOCK_MONOTONIC read through the vDSO, offset by
+// a per-process origin. Reading CLOCK_MONOTONIC once, next to a time.Now(),
+// gives that offset, so monoAt turns any time.Time into system-wide
+// CLOCK_MONOTONIC nanoseconds without a system call.
+var monoOrigin, monoOriginNanos = time.Now(), clockMonotonic()
+
+// monoAt is t on CLOCK_MONOTONIC in nanoseconds. Heartbeats written by one
+// process compare with another's clock because the clock is system-wide.
+func monoAt(t time.Time) int64 { return monoOriginNanos + int64(t.Sub(monoOrigin)) }
+
+// monoNow is monoAt(time.Now()).
+func monoNow() int64 { return monoAt(time.Now()) }
 
 // toProcess converts an entry to the public view. monoNow/wallNow convert
 // the monotonic heartbeat to wall time.
@@ -291,7 +337,8 @@ func (g *segment) dump(path string) *Dump {
 		Joins:        atomic.LoadUint64(g.hdr64(hJoins)),
 		Evictions:    atomic.LoadUint64(g.hdr64(hEvictions)),
 	}
-	mono, wall := monoNow(), time.Now()
+	wall := time.Now()
+	mono := monoAt(wall)
 	// Half-written entries are waited for, but only dumpWait in all: a
 	// segment full of stuck or garbage entries still dumps at once.
 	deadline := wall.Add(dumpWait)

@@ -155,6 +155,7 @@ func (s *Shm) setup() error {
 		}
 		s.mem, s.h = mem, h
 	}
+	s.pcache = make([]atomic.Pointer[cachedProc], s.h.MaxProcesses)
 	// Under the lock an odd sequence can only be a dead writer's (or
 	// garbage), even if the mutating mark is missing.
 	if atomic.LoadUint32(s.hdr32(hMutating)) != 0 || s.hasOddEntries() {
@@ -425,7 +426,8 @@ func (s *Shm) processView(slot int) (Process, error) {
 	if err != nil {
 		return Process{}, err
 	}
-	return toProcess(slot, p, monoNow(), time.Now()), nil
+	wall := time.Now()
+	return toProcess(slot, p, monoAt(wall), wall), nil
 }
 
 // IsAlive reports whether slot is held by generation gen of an active
@@ -645,7 +647,7 @@ func (s *Shm) Lookup(machineID string) (Machine, error) {
 		idx, m, err := s.probe(machineID)
 		var owner procEntry
 		if err == nil && idx >= 0 {
-			owner, err = s.readProcess(int(m.OwnerSlot))
+			owner, err = s.readProcessCached(int(m.OwnerSlot))
 		}
 		if errors.Is(err, errEntryBusy) && attempt == 0 {
 			// An entry stayed half-written: its writer may have died holding
@@ -668,7 +670,8 @@ func (s *Shm) Lookup(machineID string) (Machine, error) {
 		if m.Status != MachineActive || owner.Gen != m.OwnerGen || owner.Status != ProcessActive {
 			return Machine{}, diedErr(m, owner)
 		}
-		return toMachine(m, int(m.OwnerSlot), owner, monoNow(), time.Now()), nil
+		wall := time.Now()
+		return toMachine(m, int(m.OwnerSlot), owner, monoAt(wall), wall), nil
 	}
 }
 
@@ -724,7 +727,8 @@ func (s *Shm) Machines() []Machine {
 		return nil
 	}
 	defer s.exit()
-	mono, wall := monoNow(), time.Now()
+	wall := time.Now()
+	mono := monoAt(wall)
 	procs := make([]procEntry, s.h.MaxProcesses)
 	for slot := range procs {
 		procs[slot], _ = s.readProcess(slot)
@@ -749,7 +753,8 @@ func (s *Shm) Processes() []Process {
 		return nil
 	}
 	defer s.exit()
-	mono, wall := monoNow(), time.Now()
+	wall := time.Now()
+	mono := monoAt(wall)
 	var out []Process
 	for slot := 0; slot < int(s.h.MaxProcesses); slot++ {
 		p, err := s.readProcess(slot)

@@ -5,6 +5,7 @@ package registry
 import (
 	"fmt"
 	"runtime/debug"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -58,7 +59,7 @@ func OpenViewFile(path string) (*View, error) {
 	if err != nil {
 		return nil, fmt.Errorf("map segment %s: %w", path, err)
 	}
-	return &View{segment: segment{mem: mem, h: h}, path: path}, nil
+	return &View{segment: segment{mem: mem, h: h, pcache: make([]atomic.Pointer[cachedProc], h.MaxProcesses)}, path: path}, nil
 }
 
 // Layout describes the segment's capacities and offsets.
