@@ -390,7 +390,7 @@ func TestMultiProcessKill(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				t.Fatal("no OnProcessDown within 20s of SIGKILL")
 			}
-			t.Logf("%s: detection latency in the test process: %v", mode, time.Duration(got.at-killedAt))
+			t.Logf("%s: detection latency in the test process: %v%s", mode, time.Duration(got.at-killedAt), raceBuild)
 			assert.Equal(t, v.slot, got.p.Slot)
 			assert.Equal(t, v.gen, got.p.Generation)
 			assert.Equal(t, v.pid, got.p.PID)
@@ -401,7 +401,7 @@ func TestMultiProcessKill(t *testing.T) {
 			require.Len(t, f, 6)
 			assert.Equal(t, []string{strconv.Itoa(v.slot), strconv.Itoa(int(v.gen)), strconv.Itoa(v.pid), "crashed"}, f[1:5])
 			wAt, _ := strconv.ParseInt(f[5], 10, 64)
-			t.Logf("%s: detection latency in the watcher process: %v", mode, time.Duration(wAt-killedAt))
+			t.Logf("%s: detection latency in the watcher process: %v%s", mode, time.Duration(wAt-killedAt), raceBuild)
 
 			for _, id := range machines {
 				_, err := s.Lookup(id)
@@ -620,8 +620,8 @@ func TestIdleCPU(t *testing.T) {
 			ns, err := strconv.ParseInt(strings.TrimPrefix(ans, "OK "), 10, 64)
 			require.NoError(t, err)
 			cpu := time.Duration(ns)
-			t.Logf("%s: idle joined process used %v CPU in %ds = %.3f%% of a core (heartbeat %v, -race build)",
-				mode, cpu, secs, 100*cpu.Seconds()/secs, o.HeartbeatInterval)
+			t.Logf("%s: idle joined process used %v CPU in %ds = %.3f%% of a core (heartbeat %v)%s",
+				mode, cpu, secs, 100*cpu.Seconds()/secs, o.HeartbeatInterval, raceBuild)
 			assert.Less(t, cpu, time.Duration(secs)*time.Second/2, "an idle process must not spin")
 		})
 	}
@@ -643,4 +643,39 @@ func TestParseStat(t *testing.T) {
 	assert.Equal(t, pidAlive, checkPID(os.Getpid(), self))
 	assert.Equal(t, pidReused, checkPID(os.Getpid(), self+1))
 	assert.Equal(t, pidGone, checkPID(1<<22+1, 0))
+}
+
+func TestMonotonicClockMatchesKernel(t *testing.T) {
+	// monoNow derives CLOCK_MONOTONIC from Go's clock; a wrong offset would
+	// be off by the process's age or more, not by microseconds.
+	diff := time.Duration(monoNow() - clockMonotonic())
+	assert.Less(t, diff.Abs(), time.Second, "offset %v", diff)
+}
+
+// TestMultiProcessTakeoverBeforeDetection: registering an ID whose owner
+// died checks the owner there and then, without waiting for the detector.
+func TestMultiProcessTakeoverBeforeDetection(t *testing.T) {
+	o := testOpts(t)
+	v := startChild(t, o, []string{"x"}, true)
+	// This process detects nothing by itself: no pidfd, no polling, no ticks.
+	o.DisablePidfd = true
+	o.HeartbeatInterval, o.HeartbeatTimeout, o.PollInterval = time.Hour, 2*time.Hour, time.Hour
+	s := open(t, o)
+	v.kill()
+	require.True(t, killedBySIGKILL(v.wait(30*time.Second)))
+
+	m, err := s.Lookup("x")
+	require.NoError(t, err, "nobody has noticed the death yet")
+	require.Equal(t, v.pid, m.Owner.PID)
+	require.NoError(t, s.Register("x", "mine"))
+	m, err = s.Lookup("x")
+	require.NoError(t, err)
+	assert.Equal(t, os.Getpid(), m.Owner.PID)
+	d, err := s.Dump()
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), d.Reclaims)
+	assert.Equal(t, uint64(1), d.Takeovers)
+	p, err := s.Process(v.slot)
+	require.NoError(t, err)
+	assert.Equal(t, ProcessCrashed, p.Status)
 }

@@ -57,8 +57,10 @@ type ShmOptions struct {
 	// a power of two).
 	InboxBytes int
 	// InboxHeaderBytes is reserved in front of each inbox's data for the ring
-	// header (default 4096, a multiple of 64). An inbox region is
-	// InboxHeaderBytes+InboxBytes long.
+	// header (a multiple of 64; default 4096, or 256 bytes per process slot
+	// rounded up to a page when that is more). An inbox region is
+	// InboxHeaderBytes+InboxBytes long. The transport should set it from its
+	// ring's header size for MaxProcesses producers.
 	InboxHeaderBytes int
 
 	// HeartbeatInterval is how often this process writes its heartbeat and
@@ -106,7 +108,8 @@ func (o *ShmOptions) setDefaults() error {
 		o.InboxBytes = DefaultInboxBytes
 	}
 	if o.InboxHeaderBytes == 0 {
-		o.InboxHeaderBytes = DefaultInboxHeaderLen
+		// Room for a ring header with a cache-line pair per producer.
+		o.InboxHeaderBytes = max(DefaultInboxHeaderLen, int(alignUp(uint64(o.MaxProcesses)*256, inboxAlign)))
 	}
 	if err := validateCapacities(o.MaxProcesses, o.MaxMachines, o.InboxBytes, o.InboxHeaderBytes); err != nil {
 		return err

@@ -440,3 +440,56 @@ func TestRepairInProcess(t *testing.T) {
 
 // peerSeen reports whether s's monitor has seen generation gen of slot active.
 func (s *Shm) peerSeen(slot int, gen uint32) bool { return s.seenGen[slot].Load() == gen }
+
+// TestHeartbeatTimeout: a process whose heartbeat stops (here: a Shm whose
+// heartbeat interval is an hour, standing for a hung process) is declared
+// crashed by a peer; it then finds itself evicted.
+func TestHeartbeatTimeout(t *testing.T) {
+	o := testOpts(t)
+	o.HeartbeatInterval, o.HeartbeatTimeout = time.Hour, 2*time.Hour
+	hung := open(t, o)
+	require.NoError(t, hung.Register("hung-m", "h"))
+	o.HeartbeatInterval = 20 * time.Millisecond
+	o.HeartbeatTimeout = 300 * time.Millisecond
+	judge := open(t, o)
+	downs := make(chan Process, 4)
+	judge.OnProcessDown(func(p Process) { downs <- p })
+
+	var p Process
+	select {
+	case p = <-downs:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the stalled process was not declared dead")
+	}
+	assert.Equal(t, hung.Self().Slot, p.Slot)
+	assert.Equal(t, ProcessCrashed, p.Status)
+	d, err := judge.Dump()
+	require.NoError(t, err)
+	for _, pi := range d.Processes {
+		if pi.Slot == p.Slot {
+			assert.Equal(t, DownHeartbeat, pi.DownReason)
+			assert.GreaterOrEqual(t, pi.HeartbeatAge, o.HeartbeatTimeout)
+		}
+	}
+	_, err = judge.Lookup("hung-m")
+	assert.ErrorIs(t, err, ErrProcessDied)
+	assert.Contains(t, err.Error(), "heartbeat timeout")
+
+	// The evicted process learns it on its next operation.
+	err = hung.Register("more", "m")
+	require.ErrorIs(t, err, ErrProcessDied)
+	assert.Contains(t, err.Error(), "declared dead")
+	assert.Equal(t, ProcessCrashed, hung.Self().Status)
+	require.NoError(t, hung.Close(), "closing an evicted registry is fine")
+	// And the ID can be taken over.
+	require.NoError(t, judge.Register("hung-m", "j"))
+}
+
+func TestDefaultInboxHeaderScalesWithProcesses(t *testing.T) {
+	for _, c := range []struct{ procs, want int }{{1, 4096}, {16, 4096}, {17, 8192}, {64, 16384}} {
+		o := testOpts(t)
+		o.MaxProcesses, o.InboxHeaderBytes = c.procs, 0
+		s := open(t, o)
+		assert.Equal(t, o.InboxBytes+c.want, s.Layout().InboxRegionBytes, "%d processes", c.procs)
+	}
+}
