@@ -358,6 +358,7 @@ const (
 	DownRepaired                    // its entry was found half-written after the writer died
 )
 
+// String names the reason for inspect output.
 func (r DownReason) String() string {
 	switch r {
 	case DownNone:
@@ -478,6 +479,7 @@ const (
 	MachineOrphaned                      // owner crashed: lookups fail with ErrProcessDied until re-registered
 )
 
+// String names the status for inspect output.
 func (s MachineStatus) String() string {
 	switch s {
 	case MachineNone:

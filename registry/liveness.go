@@ -92,6 +92,7 @@ func (s *Shm) heartbeat() {
 // scan compares the process table with what the monitor saw last time:
 // new peers get watched, dead ones reclaimed, departed ones reported.
 func (s *Shm) scan(checkHeartbeats bool) {
+	defer s.scans.Add(1)
 	wall := time.Now()
 	mono := monoAt(wall)
 	for slot := range s.peers {
@@ -116,10 +117,10 @@ func (s *Shm) scan(checkHeartbeats bool) {
 		if p.Status == ProcessActive {
 			if !ps.active {
 				*ps = peerState{active: true, gen: p.Gen, proc: toProcess(slot, p, mono, wall)}
-				s.seenGen[slot].Store(p.Gen)
 				if !s.pollMode.Load() && p.PidNS == s.pidNS {
 					s.watch(slot, p)
 				}
+				s.seenGen[slot].Store(p.Gen)
 			}
 			why := s.judgePeerFast(p, checkHeartbeats)
 			if why == DownNone {

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -592,10 +593,10 @@ func TestMultiProcessCrashMidReclaim(t *testing.T) {
 func assertNoOddSequences(t *testing.T, s *Shm) {
 	t.Helper()
 	for slot := 0; slot < int(s.h.MaxProcesses); slot++ {
-		assert.Zero(t, *u64(s.procEntry(slot), pSeq)&1, "process slot %d", slot)
+		assert.Zero(t, atomic.LoadUint64(u64(s.procEntry(slot), pSeq))&1, "process slot %d", slot)
 	}
 	for i := 0; i < int(s.h.MachineSlots); i++ {
-		assert.Zero(t, *u64(s.machEntry(i), mSeq)&1, "machine entry %d", i)
+		assert.Zero(t, atomic.LoadUint64(u64(s.machEntry(i), mSeq))&1, "machine entry %d", i)
 	}
 }
 
@@ -661,6 +662,7 @@ func TestMultiProcessTakeoverBeforeDetection(t *testing.T) {
 	o.DisablePidfd = true
 	o.HeartbeatInterval, o.HeartbeatTimeout, o.PollInterval = time.Hour, 2*time.Hour, time.Hour
 	s := open(t, o)
+	eventually(t, 20*time.Second, "the first scan (which checks pids) is over", func() bool { return s.scans.Load() > 0 })
 	v.kill()
 	require.True(t, killedBySIGKILL(v.wait(30*time.Second)))
 

@@ -58,6 +58,7 @@ type Shm struct {
 	peers    []peerState
 	seenGen  []atomic.Uint32 // per slot: the generation the monitor watches as active (0: none)
 	pollMode atomic.Bool
+	scans    atomic.Uint64 // completed scans of the process table
 }
 
 type slotGen struct {
