@@ -1,8 +1,3 @@
-// Package registry maps machine IDs to the processes (and actors) that own them.
-//
-// Every transport shares this interface: the in-process implementation
-// (NewInProc) for a single process, and the shared-memory implementation for
-// processes on one host.
 package registry
 
 import (
