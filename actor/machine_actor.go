@@ -84,20 +84,31 @@ func MachineProps(machineID string, m *Machine, opts ...MachineOption) *pactor.P
 	for _, o := range opts {
 		o(&cfg)
 	}
+	return machineProps(machineID, func() stepper { return m.NewInterpreter() }, cfg)
+}
+
+// stepper is the pure core the actor drives: an *Interpreter (tests use a
+// scripted one to exercise the effect handling on its own).
+type stepper interface {
+	Start() (Snapshot, []Effect)
+	Step(s Snapshot, ev Event) (Snapshot, []Effect)
+}
+
+func machineProps(machineID string, newStepper func() stepper, cfg machineConfig) *pactor.Props {
 	if cfg.stats == nil {
 		cfg.stats = &MachineStats{}
 	}
 	return pactor.PropsFromProducer(func() pactor.Actor {
-		return &machineActor{id: machineID, m: m, cfg: cfg}
+		return &machineActor{id: machineID, newStepper: newStepper, cfg: cfg}
 	})
 }
 
 type machineActor struct {
-	id  string
-	m   *Machine
-	cfg machineConfig
+	id         string
+	newStepper func() stepper
+	cfg        machineConfig
 
-	it      *Interpreter
+	it      stepper
 	snap    Snapshot
 	system  *pactor.ActorSystem
 	self    *pactor.PID
@@ -184,7 +195,7 @@ func (a *machineActor) start(ctx pactor.Context) {
 	a.sendCtx, a.stop = context.WithCancel(context.Background())
 	a.timers = make(map[string]maTimer)
 	a.sends = make(map[uint64]scheduler.CancelFunc)
-	a.it = a.m.NewInterpreter()
+	a.it = a.newStepper()
 
 	init := Event{Type: "xstate.init"}
 	var effects []Effect

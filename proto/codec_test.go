@@ -3,6 +3,7 @@ package proto
 import (
 	"errors"
 	"testing"
+	"unicode/utf8"
 
 	pactor "github.com/asynkron/protoactor-go/actor"
 	"github.com/stretchr/testify/assert"
@@ -267,8 +268,12 @@ func FuzzEnvelopeRoundTrip(f *testing.F) {
 		}
 		env, err := Encode(target, sender, &Event{Type: typ, Payload: payload})
 		if err != nil {
-			if id != "" {
+			valid := utf8.ValidString(addr) && utf8.ValidString(id) && utf8.ValidString(typ)
+			if id != "" && valid {
 				t.Fatalf("encode: %v", err)
+			}
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("encode error class: %v", err)
 			}
 			return
 		}
