@@ -435,6 +435,8 @@ func (r *replyProcess) SendSystemMessage(_ *pactor.PID, m any) {
 
 func (r *replyProcess) Stop(*pactor.PID) {}
 
+var timerPool sync.Pool
+
 // wait returns the reply, or fails at ctx's end or after the default request
 // timeout when ctx has no deadline.
 func (o *Orchestrator) wait(ctx context.Context, r *reply) (any, error) {
@@ -445,8 +447,16 @@ func (o *Orchestrator) wait(ctx context.Context, r *reply) (any, error) {
 	}
 	var timeout <-chan time.Time
 	if _, ok := ctx.Deadline(); !ok {
-		t := time.NewTimer(time.Duration(o.cfg.RequestTimeout))
-		defer t.Stop()
+		// Pooled: a request without a deadline is the common case and a
+		// fresh timer per request is measurable. (Since Go 1.23 a stopped
+		// timer's channel holds no stale value, so reuse is safe.)
+		t, _ := timerPool.Get().(*time.Timer)
+		if t == nil {
+			t = time.NewTimer(time.Duration(o.cfg.RequestTimeout))
+		} else {
+			t.Reset(time.Duration(o.cfg.RequestTimeout))
+		}
+		defer func() { t.Stop(); timerPool.Put(t) }()
 		timeout = t.C
 	}
 	select {

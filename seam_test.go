@@ -190,7 +190,7 @@ func (r *loopReg) Machines() []registry.Machine {
 	return out
 }
 
-func (r *loopReg) Processes() []registry.Process             { return []registry.Process{r.self} }
+func (r *loopReg) Processes() []registry.Process               { return []registry.Process{r.self} }
 func (r *loopReg) OnProcessDown(func(registry.Process)) func() { return func() {} }
 func (r *loopReg) Close() error                                { return nil }
 

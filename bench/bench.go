@@ -155,8 +155,10 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 // WriteTable writes the report as an aligned table.
 func (r *Report) WriteTable(w io.Writer) error {
+	if _, err := fmt.Fprintf(w, "transport %s, baseline %s\n", r.Transport, r.Baseline); err != nil {
+		return err
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "transport %s\t\t\t\t\t\t\t\n", r.Transport)
 	fmt.Fprintln(tw, "row\tone-way/s\tRTT p50 µs\tp99 µs\tp999 µs\tone-way vs base\tp50 vs base\t")
 	for _, row := range r.Rows {
 		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.2f\t%.2f\t%s\t%s\t\n", row.Name, row.OnewayPerSec,

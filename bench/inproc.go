@@ -36,44 +36,66 @@ const ToggleJSON = `{"id": "toggle", "initial": "a", "states": {
 // requestTimeout bounds each request of a run; a benchmark that stalls fails.
 const requestTimeout = 10 * time.Second
 
-func runXorcInproc(ctx context.Context, o Options) (Row, error) {
+// Target is what a row measures: a way to send one-way events and requests
+// to one machine (or actor).
+type Target struct {
+	// Send sends n one-way events and returns once all were processed.
+	Send func(n int) error
+	// Request makes one request and waits for its answer.
+	Request func() error
+	// Processed reports how many events the target processed (a sanity check).
+	Processed func() uint64
+	Close     func()
+}
+
+// NewXorcInproc starts an in-process orchestrator with one toggle machine.
+func NewXorcInproc(ctx context.Context) (*Target, error) {
 	m, err := actor.LoadJSON([]byte(ToggleJSON), nil)
 	if err != nil {
-		return Row{}, fmt.Errorf("load toggle machine: %w", err)
+		return nil, fmt.Errorf("load toggle machine: %w", err)
 	}
 	system := pactor.NewActorSystem(pactor.WithLoggerFactory(quietLogger))
-	defer system.Shutdown()
 	orc, err := xorc.New(system, xorc.Config{Transport: xorc.InProcess, Name: "bench"})
 	if err != nil {
-		return Row{}, err
+		system.Shutdown()
+		return nil, err
 	}
-	defer orc.Close()
 	if _, err := orc.Spawn(ctx, "toggle", m); err != nil {
-		return Row{}, err
+		orc.Close()
+		system.Shutdown()
+		return nil, err
 	}
 	ev := actor.Event{Type: "T"}
-	send := func(n int) error {
-		for range n {
-			if err := orc.Send(ctx, "toggle", ev); err != nil {
-				return err
+	return &Target{
+		Send: func(n int) error {
+			for range n {
+				if err := orc.Send(ctx, "toggle", ev); err != nil {
+					return err
+				}
 			}
-		}
-		// The mailbox is FIFO: the answer to this request comes after every event above.
-		_, err := orc.Snapshot(ctx, "toggle")
-		return err
-	}
-	request := func() error {
-		_, err := orc.Request(ctx, "toggle", ev)
-		return err
-	}
-	row, err := measure(o, send, request)
+			// The mailbox is FIFO: this answer comes after every event above.
+			_, err := orc.Snapshot(ctx, "toggle")
+			return err
+		},
+		Request: func() error {
+			_, err := orc.Request(ctx, "toggle", ev)
+			return err
+		},
+		Processed: func() uint64 { return orc.Stats().Events },
+		Close: func() {
+			orc.Close()
+			system.Shutdown()
+		},
+	}, nil
+}
+
+func runXorcInproc(ctx context.Context, o Options) (Row, error) {
+	t, err := NewXorcInproc(ctx)
 	if err != nil {
 		return Row{}, err
 	}
-	if n := orc.Stats().Events; n < uint64(o.Events+o.Requests) {
-		return Row{}, fmt.Errorf("machine processed %d events, want at least %d", n, o.Events+o.Requests)
-	}
-	return row, nil
+	defer t.Close()
+	return measure(o, t)
 }
 
 // plainMsg is the baseline's message, a small struct like actor.Event.
@@ -96,51 +118,66 @@ func (a *plainActor) Receive(c pactor.Context) {
 	}
 }
 
-func runProtoactorLocal(ctx context.Context, o Options) (Row, error) {
+// NewProtoactorLocal starts a plain proto.actor actor that counts messages.
+func NewProtoactorLocal() *Target {
 	system := pactor.NewActorSystem(pactor.WithLoggerFactory(quietLogger))
-	defer system.Shutdown()
 	root := system.Root
-	pid := root.Spawn(pactor.PropsFromProducer(func() pactor.Actor { return &plainActor{} }))
-	defer root.Stop(pid)
+	a := &plainActor{}
+	pid := root.Spawn(pactor.PropsFromProducer(func() pactor.Actor { return a }))
 	msg := plainMsg{typ: "T"}
-	send := func(n int) error {
-		for range n {
-			root.Send(pid, msg)
-		}
-		_, err := root.RequestFuture(pid, &plainQuery{}, requestTimeout).Result()
-		return err
+	return &Target{
+		Send: func(n int) error {
+			for range n {
+				root.Send(pid, msg)
+			}
+			_, err := root.RequestFuture(pid, &plainQuery{}, requestTimeout).Result()
+			return err
+		},
+		Request: func() error {
+			_, err := root.RequestFuture(pid, msg, requestTimeout).Result()
+			return err
+		},
+		Processed: func() uint64 {
+			n, _ := root.RequestFuture(pid, &plainQuery{}, requestTimeout).Result()
+			c, _ := n.(int)
+			return uint64(c)
+		},
+		Close: system.Shutdown,
 	}
-	request := func() error {
-		_, err := root.RequestFuture(pid, msg, requestTimeout).Result()
-		return err
-	}
-	return measure(o, send, request)
+}
+
+func runProtoactorLocal(_ context.Context, o Options) (Row, error) {
+	t := NewProtoactorLocal()
+	defer t.Close()
+	return measure(o, t)
 }
 
 // measure runs the one-way and the round-trip measurement with warm-ups.
-// send(n) sends n one-way messages and returns once all were processed.
-func measure(o Options, send func(n int) error, request func() error) (Row, error) {
-	if err := send(o.Warmup); err != nil {
+func measure(o Options, t *Target) (Row, error) {
+	if err := t.Send(o.Warmup); err != nil {
 		return Row{}, fmt.Errorf("warm-up: %w", err)
 	}
 	start := time.Now()
-	if err := send(o.Events); err != nil {
+	if err := t.Send(o.Events); err != nil {
 		return Row{}, fmt.Errorf("one-way: %w", err)
 	}
 	oneway := PerSec(o.Events, time.Since(start))
 
 	for range o.Warmup {
-		if err := request(); err != nil {
+		if err := t.Request(); err != nil {
 			return Row{}, fmt.Errorf("warm-up request: %w", err)
 		}
 	}
 	samples := make([]time.Duration, o.Requests)
 	for i := range samples {
 		t0 := time.Now()
-		if err := request(); err != nil {
+		if err := t.Request(); err != nil {
 			return Row{}, fmt.Errorf("request %d: %w", i, err)
 		}
 		samples[i] = time.Since(t0)
+	}
+	if n, want := t.Processed(), uint64(o.Warmup*2+o.Events+o.Requests); n != want {
+		return Row{}, fmt.Errorf("processed %d events, want %d", n, want)
 	}
 	p50, p99, p999 := Latencies(samples)
 	return Row{OnewayPerSec: oneway, RTTP50us: p50, RTTP99us: p99, RTTP999us: p999}, nil
