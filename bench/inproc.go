@@ -34,7 +34,7 @@ const ToggleJSON = `{"id": "toggle", "initial": "a", "states": {
   "b": {"on": {"T": "a"}}}}`
 
 // requestTimeout bounds each request of a run; a benchmark that stalls fails.
-const requestTimeout = 10 * time.Second
+const requestTimeout = time.Minute
 
 // Target is what a row measures: a way to send one-way events and requests
 // to one machine (or actor).
@@ -55,7 +55,7 @@ func NewXorcInproc(ctx context.Context) (*Target, error) {
 		return nil, fmt.Errorf("load toggle machine: %w", err)
 	}
 	system := pactor.NewActorSystem(pactor.WithLoggerFactory(quietLogger))
-	orc, err := xorc.New(system, xorc.Config{Transport: xorc.InProcess, Name: "bench"})
+	orc, err := xorc.New(system, xorc.Config{Transport: xorc.InProcess, Name: "bench", RequestTimeout: xorc.Duration(requestTimeout)})
 	if err != nil {
 		system.Shutdown()
 		return nil, err
