@@ -188,17 +188,25 @@ func TestEventAndIDErrors(t *testing.T) {
 const slowChart = `{"id": "slow", "initial": "idle", "states": {
   "idle": {"on": {"SLOW": {"actions": ["block"]}, "FAST": {}}}}}`
 
-func slowImpl(release <-chan struct{}) *actor.Implementations {
+// slowImpl's block action says when it starts and waits for release.
+func slowImpl(started chan<- struct{}, release <-chan struct{}) *actor.Implementations {
 	return &actor.Implementations{Actions: map[string]actor.ActionFunc{
-		"block": func(*actor.ActionArgs) error { <-release; return nil },
+		"block": func(*actor.ActionArgs) error {
+			select {
+			case started <- struct{}{}:
+			default:
+			}
+			<-release
+			return nil
+		},
 	}}
 }
 
 func TestRequestDeadlines(t *testing.T) {
-	release := make(chan struct{})
+	release, started := make(chan struct{}), make(chan struct{}, 1)
 	o := newOrc(t, Config{RequestTimeout: Duration(30 * time.Millisecond)})
 	bg := context.Background()
-	_, err := o.Spawn(bg, "slow", load(t, slowChart, slowImpl(release)))
+	_, err := o.Spawn(bg, "slow", load(t, slowChart, slowImpl(started, release)))
 	require.NoError(t, err)
 	defer close(release)
 	require.NoError(t, o.Send(bg, "slow", actor.Event{Type: "SLOW"})) // the machine is now busy
@@ -242,13 +250,13 @@ func TestClose(t *testing.T) {
 }
 
 func TestStopHonoursContext(t *testing.T) {
-	release := make(chan struct{})
+	release, started := make(chan struct{}), make(chan struct{}, 1)
 	o := newOrc(t, Config{})
 	bg := context.Background()
-	_, err := o.Spawn(bg, "slow", load(t, slowChart, slowImpl(release)))
+	_, err := o.Spawn(bg, "slow", load(t, slowChart, slowImpl(started, release)))
 	require.NoError(t, err)
 	require.NoError(t, o.Send(bg, "slow", actor.Event{Type: "SLOW"}))
-	time.Sleep(10 * time.Millisecond) // let the action start blocking
+	<-started // the action now blocks the machine
 
 	ctx, cancel := context.WithTimeout(bg, 20*time.Millisecond)
 	defer cancel()

@@ -236,7 +236,7 @@ func TestTransportSeamAcrossTwoSystems(t *testing.T) {
 	assert.EqualValues(t, 4, s.Context["count"])
 	assert.Equal(t, "ready", s.Value)
 	assert.True(t, s.Matches("ready"))
-	assert.Nil(t, s.local, "decoded from the wire, not the local snapshot")
+	assert.False(t, s.hasLocal, "decoded from the wire, not the local snapshot")
 	s, err = b.Snapshot(ctx, "ping")
 	require.NoError(t, err)
 	assert.True(t, s.Done())

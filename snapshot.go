@@ -20,7 +20,8 @@ type Snapshot struct {
 	Status  actor.Status
 	Error   string // set when Status is actor.StatusError
 
-	local *actor.Snapshot // the interpreter's snapshot, when the machine is local
+	local    actor.Snapshot // the interpreter's snapshot, when hasLocal
+	hasLocal bool           // the machine is in this process
 }
 
 // Done reports whether the machine reached a top-level final state.
@@ -29,7 +30,7 @@ func (s *Snapshot) Done() bool { return s.Status == actor.StatusDone }
 // Matches reports whether the state at path ("a.b", from the root, like
 // XState's snapshot.matches) is active.
 func (s *Snapshot) Matches(path string) bool {
-	if s.local != nil {
+	if s.hasLocal {
 		return s.local.Matches(path)
 	}
 	return valueMatches(s.Value, path)
@@ -68,7 +69,8 @@ func snapshotFromLocal(r *actor.Reply) *Snapshot {
 		Context:   s.Context,
 		Status:    s.Status,
 		Error:     s.Error,
-		local:     &s,
+		local:     s,
+		hasLocal:  true,
 	}
 }
 

@@ -59,9 +59,10 @@ type MachineStats struct {
 type MachineOption func(*machineConfig)
 
 type machineConfig struct {
-	router Router
-	logger *slog.Logger
-	stats  *MachineStats
+	router     Router
+	logger     *slog.Logger
+	stats      *MachineStats
+	dispatcher pactor.Dispatcher
 }
 
 // WithRouter sets the router for the machine's sends. Without one, sends to
@@ -73,6 +74,12 @@ func WithLogger(l *slog.Logger) MachineOption { return func(c *machineConfig) { 
 
 // WithStats makes the actor count into s.
 func WithStats(s *MachineStats) MachineOption { return func(c *machineConfig) { c.stats = s } }
+
+// WithDispatcher sets the proto.actor dispatcher of the machine's mailbox
+// (default: a PoolDispatcher shared by all machine actors).
+func WithDispatcher(d pactor.Dispatcher) MachineOption {
+	return func(c *machineConfig) { c.dispatcher = d }
+}
 
 // MachineProps returns the Props of an actor that runs m as the machine
 // machineID. The actor accepts Event, *Event and *proto.Event (from the wire)
@@ -98,9 +105,12 @@ func machineProps(machineID string, newStepper func() stepper, cfg machineConfig
 	if cfg.stats == nil {
 		cfg.stats = &MachineStats{}
 	}
+	if cfg.dispatcher == nil {
+		cfg.dispatcher = defaultDispatcher
+	}
 	return pactor.PropsFromProducer(func() pactor.Actor {
 		return &machineActor{id: machineID, newStepper: newStepper, cfg: cfg}
-	})
+	}, pactor.WithDispatcher(cfg.dispatcher))
 }
 
 type machineActor struct {

@@ -221,7 +221,7 @@ func TestMachineActorTimers(t *testing.T) {
 	h := newHarness(t, sc, true)
 	require.Eventually(t, func() bool { return len(sc.seen()) == 2 }, 5*time.Second, 5*time.Millisecond)
 	time.Sleep(60 * time.Millisecond) // give a wrongly live timer the chance to fire
-	assert.Equal(t, []string{"T3-new", timerEv.Type}, sc.seen(), "timers feed their event back; cancelled ones never do")
+	assert.ElementsMatch(t, []string{"T3-new", timerEv.Type}, sc.seen(), "timers feed their event back; cancelled ones never do")
 	assert.Equal(t, uint64(2), h.stats.TimersFired.Load())
 }
 
@@ -247,7 +247,7 @@ func TestMachineActorDelayedSend(t *testing.T) {
 			return s, nil
 		}
 		return s, []Effect{
-			{Kind: EffectSend, To: "b", Event: Event{Type: "LATER"}, Delay: 40 * time.Millisecond},
+			{Kind: EffectSend, To: "b", Event: Event{Type: "LATER"}, Delay: 150 * time.Millisecond},
 			{Kind: EffectSend, To: "b", Event: Event{Type: "NOW"}},
 		}
 	}}
@@ -258,21 +258,21 @@ func TestMachineActorDelayedSend(t *testing.T) {
 	require.Eventually(t, func() bool { return len(h.router.got()) == 2 }, 5*time.Second, 5*time.Millisecond)
 	assert.Equal(t, "m1>b:LATER", h.router.got()[1])
 	h.router.mu.Lock()
-	assert.GreaterOrEqual(t, h.router.at[1].Sub(t0), 40*time.Millisecond)
+	assert.GreaterOrEqual(t, h.router.at[1].Sub(t0), 150*time.Millisecond)
 	h.router.mu.Unlock()
 }
 
 func TestMachineActorStopCancelsTimersAndSends(t *testing.T) {
 	sc := &scripted{step: func(s Snapshot, ev Event) (Snapshot, []Effect) {
 		return s, []Effect{
-			{Kind: EffectSend, To: "b", Event: Event{Type: "LATER"}, Delay: 30 * time.Millisecond},
-			{Kind: EffectStartTimer, TimerID: "t", Delay: 30 * time.Millisecond, Event: Event{Type: "TICK"}},
+			{Kind: EffectSend, To: "b", Event: Event{Type: "LATER"}, Delay: 200 * time.Millisecond},
+			{Kind: EffectStartTimer, TimerID: "t", Delay: 200 * time.Millisecond, Event: Event{Type: "TICK"}},
 		}
 	}}
 	h := newHarness(t, sc, true)
 	h.request(t, Event{Type: "GO"})
 	require.NoError(t, h.system.Root.StopFuture(h.pid).Wait())
-	time.Sleep(80 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
 	assert.Empty(t, h.router.got(), "no delayed send after stop")
 	assert.Equal(t, []string{"GO"}, sc.seen(), "no timer after stop")
 }
