@@ -91,14 +91,14 @@ var stateKeys = map[string]bool{
 var rootOnlyKeys = map[string]bool{"context": true, "options": true, "version": true}
 
 var unsupportedKeys = map[string]string{
-	"invoke":      "invoke (child actors) is not supported",
-	"output":      "output is not supported",
-	"input":       "input is not supported",
-	"route":       "route is not supported",
-	"onError":     "onError is not supported (no invoked actors)",
-	"activities":  "activities are XState v4 and not supported",
-	"parallel":    `"parallel: true" is XState v4; use "type": "parallel"`,
-	"strict":      "strict is XState v4 and not supported",
+	"invoke":                     "invoke (child actors) is not supported",
+	"output":                     "output is not supported",
+	"input":                      "input is not supported",
+	"route":                      "route is not supported",
+	"onError":                    "onError is not supported (no invoked actors)",
+	"activities":                 "activities are XState v4 and not supported",
+	"parallel":                   `"parallel: true" is XState v4; use "type": "parallel"`,
+	"strict":                     "strict is XState v4 and not supported",
 	"predictableActionArguments": "predictableActionArguments is XState v4 and not supported",
 }
 
@@ -291,6 +291,16 @@ func parseState(obj *jsonObject, path, key string, isRoot bool) (*stateDef, erro
 				ts, err := parseTransitions(oo.vals[j], dp)
 				if err != nil {
 					return nil, err
+				}
+				if arr, ok := oo.vals[j].([]any); ok {
+					// XState quirk (getDelayedTransitions spreads each array
+					// element into an object): a target string inside an
+					// `after` array becomes a targetless transition.
+					for k, e := range arr {
+						if _, isStr := e.(string); isStr {
+							ts[k].targets = nil
+						}
+					}
 				}
 				s.after = append(s.after, eventDef{key: dk, path: dp, trans: ts})
 			}
