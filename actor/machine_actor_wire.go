@@ -5,7 +5,6 @@ package actor
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	gproto "google.golang.org/protobuf/proto"
@@ -13,8 +12,7 @@ import (
 	"github.com/xorc-dev/xorc/proto"
 )
 
-// ErrBadEvent is wrapped by the errors of EventFromWire and Event.WireMessage.
-var ErrBadEvent = errors.New("xorc/actor: bad event")
+// The errors of EventFromWire and Event.WireMessage wrap ErrBadEvent.
 
 var (
 	_ proto.Wirer = Event{}
