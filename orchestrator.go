@@ -44,13 +44,20 @@ type Orchestrator struct {
 	transport Transport
 	reg       registry.Registry
 	log       *slog.Logger
-	stats     actor.MachineStats
+	retired   Stats // counters of machines already stopped (under mu)
 	router    router
 
 	mu     sync.Mutex // serialises Spawn, Stop and Close
-	local  sync.Map   // machine ID -> *pactor.PID, machines of this process (read lock-free on the hot path)
+	local  sync.Map   // machine ID -> *localMachine, machines of this process (read lock-free on the hot path)
 	closed atomic.Bool
 	seq    atomic.Uint64
+}
+
+// localMachine is a machine of this process. Each has its own counters, so
+// that machines on different cores do not contend on one cache line.
+type localMachine struct {
+	pid   *pactor.PID
+	stats actor.MachineStats
 }
 
 // actorIDPrefix prefixes a machine's actor id (PID.Id) in its process.
@@ -129,15 +136,17 @@ func (o *Orchestrator) Spawn(ctx context.Context, machineID string, m *actor.Mac
 	if err := o.reg.Register(machineID, actorID); err != nil {
 		return nil, fmt.Errorf("spawn: %w", err)
 	}
+	lm := &localMachine{}
 	all := make([]actor.MachineOption, 0, len(opts)+3)
 	all = append(all, opts...)
-	all = append(all, actor.WithRouter(o.router), actor.WithLogger(o.log), actor.WithStats(&o.stats))
+	all = append(all, actor.WithRouter(o.router), actor.WithLogger(o.log), actor.WithStats(&lm.stats))
 	pid, err := o.root.SpawnNamed(actor.MachineProps(machineID, m, all...), actorID)
 	if err != nil {
 		_ = o.reg.Unregister(machineID)
 		return nil, fmt.Errorf("spawn %q: %w", machineID, err)
 	}
-	o.local.Store(machineID, pid)
+	lm.pid = pid
+	o.local.Store(machineID, lm)
 	return pid, nil
 }
 
@@ -150,7 +159,7 @@ func (o *Orchestrator) Send(ctx context.Context, to string, ev actor.Event) erro
 		return fmt.Errorf("send to %q: %w", to, ErrEmptyEventType)
 	}
 	if p, ok := o.local.Load(to); ok {
-		o.root.Send(p.(*pactor.PID), ev)
+		o.root.Send(p.(*localMachine).pid, ev)
 		return nil
 	}
 	if o.closed.Load() {
@@ -193,7 +202,7 @@ func (o *Orchestrator) request(ctx context.Context, to string, msg any) (*Snapsh
 	var pid *pactor.PID
 	local := false
 	if p, ok := o.local.Load(to); ok {
-		pid, local = p.(*pactor.PID), true
+		pid, local = p.(*localMachine).pid, true
 	} else {
 		if o.closed.Load() {
 			return nil, fmt.Errorf("to %q: %w", to, ErrClosed)
@@ -258,8 +267,11 @@ func (o *Orchestrator) Stop(ctx context.Context, machineID string) error {
 		return fmt.Errorf("stop %q: %w: owned by process %d (%s)", machineID, ErrNotOwner, m.Owner.PID, m.Owner.Name)
 	}
 	o.local.Delete(machineID)
+	lm := p.(*localMachine)
 	uerr := o.reg.Unregister(machineID)
-	if err := o.stopActors(ctx, []*pactor.PID{p.(*pactor.PID)}); err != nil {
+	err := o.stopActors(ctx, []*pactor.PID{lm.pid})
+	o.retired.add(&lm.stats)
+	if err != nil {
 		return fmt.Errorf("stop %q: %w", machineID, err)
 	}
 	if uerr != nil {
@@ -297,7 +309,7 @@ func (o *Orchestrator) stopActors(ctx context.Context, pids []*pactor.PID) error
 // Lookup returns the PID of the machine machineID, in this process or another.
 func (o *Orchestrator) Lookup(machineID string) (*pactor.PID, error) {
 	if p, ok := o.local.Load(machineID); ok {
-		return p.(*pactor.PID), nil
+		return p.(*localMachine).pid, nil
 	}
 	if o.closed.Load() {
 		return nil, fmt.Errorf("lookup %q: %w", machineID, ErrClosed)
@@ -344,16 +356,26 @@ type Stats struct {
 	Panics      uint64 // panics recovered into StatusError
 }
 
-// Stats returns the counters of the machines this orchestrator spawned.
+// Stats returns the counters of every machine this orchestrator spawned,
+// stopped ones included.
 func (o *Orchestrator) Stats() Stats {
-	return Stats{
-		Events:      o.stats.Events.Load(),
-		SendErrors:  o.stats.SendErrors.Load(),
-		TimersFired: o.stats.TimersFired.Load(),
-		StaleTimers: o.stats.StaleTimers.Load(),
-		BadEvents:   o.stats.BadEvents.Load(),
-		Panics:      o.stats.Panics.Load(),
-	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	total := o.retired
+	o.local.Range(func(_, v any) bool {
+		total.add(&v.(*localMachine).stats)
+		return true
+	})
+	return total
+}
+
+func (s *Stats) add(m *actor.MachineStats) {
+	s.Events += m.Events.Load()
+	s.SendErrors += m.SendErrors.Load()
+	s.TimersFired += m.TimersFired.Load()
+	s.StaleTimers += m.StaleTimers.Load()
+	s.BadEvents += m.BadEvents.Load()
+	s.Panics += m.Panics.Load()
 }
 
 // closeTimeout bounds how long Close waits for its machines to stop.
@@ -370,8 +392,11 @@ func (o *Orchestrator) Close() error {
 	}
 	var pids []*pactor.PID
 	var errs []error
+	var retiring []*localMachine
 	o.local.Range(func(k, v any) bool {
-		pids = append(pids, v.(*pactor.PID))
+		lm := v.(*localMachine)
+		retiring = append(retiring, lm)
+		pids = append(pids, lm.pid)
 		if err := o.reg.Unregister(k.(string)); err != nil {
 			errs = append(errs, err)
 		}
@@ -382,6 +407,9 @@ func (o *Orchestrator) Close() error {
 	defer cancel()
 	if err := o.stopActors(ctx, pids); err != nil {
 		errs = append(errs, err)
+	}
+	for _, lm := range retiring {
+		o.retired.add(&lm.stats)
 	}
 	if err := o.transport.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close transport %s: %w", o.transport.Kind(), err))

@@ -141,6 +141,7 @@ func TestSpawnSendRequestLookupStop(t *testing.T) {
 	assert.Equal(t, uint64(2), o.Stats().Events)
 
 	require.NoError(t, o.Stop(ctx, "t1"))
+	assert.Equal(t, uint64(2), o.Stats().Events, "a stopped machine's counters are kept")
 	_, err = o.Lookup("t1")
 	require.ErrorIs(t, err, ErrUnknownMachine)
 	require.ErrorIs(t, o.Send(ctx, "t1", actor.Event{Type: "T"}), ErrUnknownMachine)
