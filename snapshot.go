@@ -1,8 +1,11 @@
 package xorc
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/xorc-dev/xorc/actor"
@@ -14,7 +17,8 @@ import (
 type Snapshot struct {
 	MachineID string
 	// Value is XState's state value: a string for an atomic child of the
-	// root, nested objects for compound and parallel states.
+	// root, an actor.StateValue (keys in document order) for compound and
+	// parallel states, the same for a machine of this process or another.
 	Value   any
 	Context actor.Context
 	Status  actor.Status
@@ -48,8 +52,8 @@ func valueMatches(v any, path string) bool {
 				return false
 			}
 			v = nil // an atomic state has no children left to match
-		case map[string]any:
-			child, ok := cur[seg]
+		case actor.StateValue:
+			child, ok := cur.Get(seg)
 			if !ok {
 				return false
 			}
@@ -77,9 +81,11 @@ func snapshotFromLocal(r *actor.Reply) *Snapshot {
 func snapshotFromWire(p *proto.Snapshot) (*Snapshot, error) {
 	s := &Snapshot{MachineID: p.MachineId, Error: p.Error}
 	if len(p.ValueJson) > 0 {
-		if err := json.Unmarshal(p.ValueJson, &s.Value); err != nil {
+		v, err := decodeStateValue(p.ValueJson)
+		if err != nil {
 			return nil, fmt.Errorf("%w: snapshot of %q: value: %v", proto.ErrMalformed, p.MachineId, err)
 		}
+		s.Value = v
 	}
 	if len(p.ContextJson) > 0 {
 		if err := json.Unmarshal(p.ContextJson, &s.Context); err != nil {
@@ -100,4 +106,60 @@ func snapshotFromWire(p *proto.Snapshot) (*Snapshot, error) {
 		return nil, fmt.Errorf("%w: snapshot of %q: status %d", proto.ErrMalformed, p.MachineId, p.Status)
 	}
 	return s, nil
+}
+
+// maxValueDepth bounds the nesting of a state value read from the wire.
+const maxValueDepth = 64
+
+// decodeStateValue reads a state value from JSON, keeping the key order:
+// a string, or an object whose values are state values.
+func decodeStateValue(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	v, err := readStateValue(dec, 0)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the state value")
+	}
+	return v, nil
+}
+
+func readStateValue(dec *json.Decoder, depth int) (any, error) {
+	if depth > maxValueDepth {
+		return nil, fmt.Errorf("state value nested deeper than %d", maxValueDepth)
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case string:
+		return t, nil
+	case json.Delim:
+		if t != '{' {
+			return nil, fmt.Errorf("unexpected %v in a state value", t)
+		}
+		sv := actor.StateValue{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			key, ok := kt.(string)
+			if !ok {
+				return nil, fmt.Errorf("state value key %v is not a string", kt)
+			}
+			child, err := readStateValue(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			sv = append(sv, actor.StateValueEntry{Key: key, Value: child})
+		}
+		if _, err := dec.Token(); err != nil { // the closing '}'
+			return nil, err
+		}
+		return sv, nil
+	}
+	return nil, fmt.Errorf("a state value is a string or an object, not %v", tok)
 }

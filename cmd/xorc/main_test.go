@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -85,6 +87,58 @@ func TestBenchJSON(t *testing.T) {
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, "xorc-inproc")
 	assert.Contains(t, out, "RTT p50")
+}
+
+// The oracle README's example case and what `node oracle.mjs` prints for it.
+const (
+	oracleCase = `{"machine": {"id": "m", "initial": "idle", "context": {"count": 0, "log": []},
+  "states": {
+    "idle": {"on": {"GO": {"target": "busy", "guard": {"type": "xorc.event", "params": {"field": "job"}},
+                           "actions": [{"type": "xorc.copy", "params": {"key": "job", "field": "job"}}]}}},
+    "busy": {"entry": ["xorc.increment"],
+             "after": {"100": {"target": "idle", "actions": ["xorc.append"]}}}}},
+ "events": [{"type": "GO"}, {"type": "GO", "job": 7}, {"type": "$wait", "ms": 100}]}`
+	oracleOut = `{"step":0,"event":null,"value":"idle","context":{"count":0,"log":[]},"status":"active","done":false,"now":0}
+{"step":1,"event":{"type":"GO"},"value":"idle","context":{"count":0,"log":[]},"status":"active","done":false,"now":0}
+{"step":2,"event":{"type":"GO","job":7},"value":"busy","context":{"count":1,"log":[],"job":7},"status":"active","done":false,"now":0}
+{"step":3,"event":{"type":"$wait","ms":100},"value":"idle","context":{"count":1,"log":["xstate.after.100.m.busy"],"job":7},"status":"active","done":false,"now":100}
+`
+)
+
+func TestMachineRun(t *testing.T) {
+	check := func(t *testing.T, out string) {
+		got := strings.Split(strings.TrimSpace(out), "\n")
+		want := strings.Split(strings.TrimSpace(oracleOut), "\n")
+		require.Len(t, got, len(want))
+		for i := range want {
+			assert.JSONEq(t, want[i], got[i], "step %d", i) // contexts compare as data
+		}
+	}
+	t.Run("stdin", func(t *testing.T) {
+		code, out, errOut := runCLI(t, oracleCase, "machine", "run")
+		require.Equal(t, 0, code, errOut)
+		check(t, out)
+	})
+	t.Run("file", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "case.json")
+		require.NoError(t, os.WriteFile(p, []byte(oracleCase), 0o600))
+		code, out, errOut := runCLI(t, "", "machine", "run", p)
+		require.Equal(t, 0, code, errOut)
+		check(t, out)
+	})
+	t.Run("batch", func(t *testing.T) {
+		code, out, errOut := runCLI(t, "["+oracleCase+`, {"machine": {"id": "m", "states": {"a": {}}}, "events": []}]`, "machine", "run")
+		require.Equal(t, 0, code, errOut)
+		var results []struct {
+			Steps []json.RawMessage `json:"steps"`
+			Error string            `json:"error"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &results), out)
+		require.Len(t, results, 2)
+		assert.Len(t, results[0].Steps, 4)
+		assert.Empty(t, results[1].Steps)
+		assert.True(t, strings.HasPrefix(results[1].Error, "config: "), results[1].Error)
+	})
 }
 
 func TestUsageErrors(t *testing.T) {
