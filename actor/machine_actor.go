@@ -27,7 +27,8 @@ type Router interface {
 
 // StateChanged is published on the actor system's EventStream after every
 // macrostep of a machine actor: the start (Event.Type "xstate.init") and each
-// event it processes, including events that change nothing. It is published
+// event it processes, including events that change nothing. (While nothing but
+// proto.actor itself subscribes to the EventStream, nothing is published.) It is published
 // before the effects of that macrostep are applied, so the publications of
 // machines that react to each other come out in causal order.
 type StateChanged struct {
@@ -249,7 +250,17 @@ func (a *machineActor) guard(ev Event, fn func()) {
 	fn()
 }
 
+// internalSubscribers is how many EventStream subscriptions proto.actor makes
+// for itself in NewActorSystem (supervision and dead-letter logging); see
+// TestInternalSubscribers, which pins it for the proto.actor version we use.
+const internalSubscribers = 3
+
 func (a *machineActor) publish(ev Event) {
+	// Publishing to nobody is unobservable, and the event costs an allocation
+	// and two locks per macrostep: skip it while only proto.actor listens.
+	if a.system.EventStream.Length() <= internalSubscribers {
+		return
+	}
 	a.system.EventStream.Publish(&StateChanged{MachineID: a.id, Event: ev, Snapshot: a.snap})
 }
 

@@ -371,3 +371,37 @@ func TestEventFromWireErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, ev.Data, "an empty object is no data")
 }
+
+// TestInternalSubscribers pins how many EventStream subscriptions a fresh
+// proto.actor system makes for itself: the machine actor skips publishing
+// while there are no more than that. If a proto.actor upgrade changes the
+// number, this fails instead of StateChanged events silently going missing.
+func TestInternalSubscribers(t *testing.T) {
+	system := pactor.NewActorSystem(pactor.WithLoggerFactory(quiet))
+	defer system.Shutdown()
+	assert.Equal(t, int32(internalSubscribers), system.EventStream.Length())
+}
+
+func TestMachineActorPublishesOnlyToListeners(t *testing.T) {
+	system := pactor.NewActorSystem(pactor.WithLoggerFactory(quiet))
+	defer system.Shutdown()
+	pid := system.Root.Spawn(machineProps("m1", func() stepper { return &scripted{} }, machineConfig{}))
+	_, err := system.Root.RequestFuture(pid, Event{Type: "A"}, 5*time.Second).Result()
+	require.NoError(t, err)
+
+	var mu sync.Mutex
+	var got []string
+	sub := system.EventStream.Subscribe(func(evt any) {
+		if sc, ok := evt.(*StateChanged); ok {
+			mu.Lock()
+			got = append(got, sc.Event.Type)
+			mu.Unlock()
+		}
+	})
+	defer system.EventStream.Unsubscribe(sub)
+	_, err = system.Root.RequestFuture(pid, Event{Type: "B"}, 5*time.Second).Result()
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"B"}, got, "a subscriber that arrives later gets every later change")
+}
