@@ -66,7 +66,7 @@ type Interpreter struct {
 	ctxOwned    bool
 	status      Status
 	errMsg      string
-	assigned    bool // an assign-type action ran in this microstep
+	assigned    bool   // an assign-type action ran in this microstep
 	cur         ievent // the event being processed (a field, so that pointers to it do not escape)
 	queue       []ievent
 	qhead       int
