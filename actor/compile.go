@@ -114,9 +114,18 @@ func LoadJSON(data []byte, impl *Implementations) (*Machine, error) {
 }
 
 type compiler struct {
-	m    *Machine
-	impl *Implementations
-	defs []*stateDef
+	m       *Machine
+	impl    *Implementations
+	defs    []*stateDef
+	scratch bitset
+}
+
+func countStates(d *stateDef) int {
+	n := 1
+	for _, c := range d.states {
+		n += countStates(c)
+	}
+	return n
 }
 
 const defaultMaxIterations = 1000
@@ -154,6 +163,10 @@ func Compile(def *Definition, impl *Implementations) (*Machine, error) {
 	} else {
 		m.ctx0 = Context{}
 	}
+	n := countStates(def.root)
+	m.states = make([]stateNode, 0, n)
+	c.defs = make([]*stateDef, 0, n)
+	c.scratch = newBitset(n)
 	c.index(def.root, -1, 0)
 	m.words = (len(m.states) + 63) / 64
 	if err := c.structure(); err != nil {
@@ -523,8 +536,10 @@ func (c *compiler) compileTransition(src int32, desc string, td transDef) (*tran
 	if len(t.targets) > 0 && !t.histTarget {
 		t.domain = m.domainOf(t, t.targets)
 		t.exitLo, t.exitHi = m.exitRange(t, t.domain)
-		ec := entryCalc{m: m, set: newBitset(len(m.states))}
+		c.scratch.clear()
+		ec := entryCalc{m: m, set: c.scratch}
 		ec.addTransition(t, t.domain)
+		t.entry = make([]int32, 0, ec.set.count())
 		for i := ec.set.next(0); i >= 0; i = ec.set.next(i + 1) {
 			t.entry = append(t.entry, i)
 		}

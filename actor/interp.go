@@ -66,7 +66,8 @@ type Interpreter struct {
 	ctxOwned    bool
 	status      Status
 	errMsg      string
-	assigned    bool // an assign-type action ran in this microstep
+	assigned    bool   // an assign-type action ran in this microstep
+	cur         ievent // the event being processed (a field, so that pointers to it do not escape)
 	queue       []ievent
 	qhead       int
 	effects     []Effect
@@ -106,18 +107,19 @@ func (it *Interpreter) Start() (Snapshot, []Effect) {
 	it.queue, it.qhead = it.queue[:0], 0
 	it.cacheList = nil
 
-	ev := ievent{ev: Event{Type: initEventType}, id: -1}
+	it.cur = ievent{ev: Event{Type: initEventType}, id: -1}
 	it.enterB.clear()
 	for _, s := range m.initEntry {
 		it.enterB.set(s)
 	}
 	it.exitB.clear()
 	it.newEntries = it.newEntries[:0]
-	err := it.enterStates(&ev)
+	err := it.enterStates(&it.cur)
 	if err == nil {
 		it.updateList(0, true)
-		err = it.loop(ev)
+		err = it.loop()
 	}
+	it.cur = ievent{}
 	if err != nil {
 		// XState keeps the pre-initial snapshot: initial context, and the
 		// value of the initial configuration. Nothing ran for the driver.
@@ -144,8 +146,10 @@ func (it *Interpreter) Step(s Snapshot, ev Event) (Snapshot, []Effect) {
 		return s, it.effects
 	}
 	it.load(s)
-	ie := ievent{ev: ev, id: it.eventID(ev.Type)}
-	if err := it.macrostep(ie); err != nil {
+	it.cur = ievent{ev: ev, id: it.eventID(ev.Type)}
+	err := it.macrostep()
+	it.cur = ievent{}
+	if err != nil {
 		return it.fail(s, err), it.effects
 	}
 	return it.commit(s), it.effects
@@ -205,7 +209,8 @@ func (it *Interpreter) commit(base Snapshot) Snapshot {
 // alloc returns n int32s from the arena.
 func (it *Interpreter) alloc(n int) []int32 {
 	if len(it.arena)+n > cap(it.arena) {
-		it.arena = make([]int32, 0, max(arenaChunk, n))
+		// Chunks grow from 64 to arenaChunk so short runs stay small.
+		it.arena = make([]int32, 0, max(min(2*cap(it.arena), arenaChunk), n, 64))
 	}
 	l := len(it.arena)
 	it.arena = it.arena[:l+n]
@@ -242,14 +247,15 @@ func (it *Interpreter) cancelTimers(active []int32) {
 	}
 }
 
-func (it *Interpreter) macrostep(ie ievent) error {
+func (it *Interpreter) macrostep() error {
+	ie := &it.cur
 	switch {
 	case ie.ev.Type == stopEventType:
 		it.status = StatusStopped
 		it.cancelTimers(it.list)
 		return nil
 	case ie.ev.Type != initEventType:
-		if err := it.selectEvent(&ie); err != nil {
+		if err := it.selectEvent(ie); err != nil {
 			return err
 		}
 		if len(it.sel) == 0 && strings.HasPrefix(ie.ev.Type, errorEventPfx) {
@@ -258,11 +264,11 @@ func (it *Interpreter) macrostep(ie ievent) error {
 			it.cancelTimers(it.list)
 			return nil
 		}
-		if _, err := it.microstep(it.sel, &ie); err != nil {
+		if _, err := it.microstep(it.sel, ie); err != nil {
 			return err
 		}
 	}
-	return it.loop(ie)
+	return it.loop()
 }
 
 // errorMessage renders an error payload like the oracle's errMsg.
@@ -285,7 +291,7 @@ func errorMessage(v any) string {
 }
 
 // loop is the eventless / internal-queue part of XState's macrostep.
-func (it *Interpreter) loop(cur ievent) error {
+func (it *Interpreter) loop() error {
 	m := it.m
 	shouldSelect := true
 	for iter := 1; it.status == StatusActive; iter++ {
@@ -294,7 +300,7 @@ func (it *Interpreter) loop(cur ievent) error {
 		}
 		it.sel = it.sel[:0]
 		if shouldSelect && m.hasAlways {
-			if err := it.selectEventless(&cur); err != nil {
+			if err := it.selectEventless(&it.cur); err != nil {
 				return err
 			}
 		}
@@ -303,15 +309,15 @@ func (it *Interpreter) loop(cur ievent) error {
 			if it.qhead == len(it.queue) {
 				break
 			}
-			cur = it.queue[it.qhead]
+			it.cur = it.queue[it.qhead]
 			it.queue[it.qhead] = ievent{}
 			it.qhead++
 			fromQueue = true
-			if err := it.selectEvent(&cur); err != nil {
+			if err := it.selectEvent(&it.cur); err != nil {
 				return err
 			}
 		}
-		changed, err := it.microstep(it.sel, &cur)
+		changed, err := it.microstep(it.sel, &it.cur)
 		if err != nil {
 			return err
 		}
