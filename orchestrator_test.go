@@ -221,9 +221,15 @@ func TestRequestDeadlines(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded, "Config.RequestTimeout when ctx has none")
 	assert.Contains(t, err.Error(), "30ms")
 
+	// Cancellation without a deadline, on an orchestrator whose own timeout
+	// cannot win the race.
+	o2 := newOrc(t, Config{RequestTimeout: Duration(time.Minute)})
+	_, err = o2.Spawn(bg, "slow", load(t, slowChart, slowImpl(started, release)))
+	require.NoError(t, err)
+	require.NoError(t, o2.Send(bg, "slow", actor.Event{Type: "SLOW"}))
 	ctx, cancel = context.WithCancel(bg)
 	go func() { time.Sleep(10 * time.Millisecond); cancel() }()
-	_, err = o.Snapshot(ctx, "slow")
+	_, err = o2.Snapshot(ctx, "slow")
 	require.ErrorIs(t, err, context.Canceled, "cancellation without a deadline")
 }
 
