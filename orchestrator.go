@@ -169,6 +169,10 @@ func (o *Orchestrator) Send(ctx context.Context, to string, ev actor.Event) erro
 	if err != nil {
 		return fmt.Errorf("send %q: %w", ev.Type, err)
 	}
+	if o.isLocal(pid) {
+		o.root.Send(pid, ev)
+		return nil
+	}
 	if err := o.transport.Deliver(ctx, pid, nil, ev); err != nil {
 		return fmt.Errorf("send %q to %q: %w", ev.Type, to, err)
 	}
@@ -211,6 +215,7 @@ func (o *Orchestrator) request(ctx context.Context, to string, msg any) (*Snapsh
 		if pid, err = o.remote(to); err != nil {
 			return nil, err
 		}
+		local = o.isLocal(pid)
 	}
 	r := o.newReply()
 	defer o.system.ProcessRegistry.Remove(r.pid)
@@ -330,6 +335,11 @@ func (o *Orchestrator) remote(machineID string) (*pactor.PID, error) {
 		return o.system.NewLocalPID(m.ActorID), nil
 	}
 	return pactor.NewPID(m.Owner.Address, m.ActorID), nil
+}
+
+// isLocal reports whether pid belongs to this process.
+func (o *Orchestrator) isLocal(pid *pactor.PID) bool {
+	return pid.Address == o.system.Address()
 }
 
 // Machines lists the IDs of every registered machine (all processes), sorted.

@@ -1,6 +1,7 @@
 package actor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -88,7 +89,33 @@ type harness struct {
 
 func quiet(*pactor.ActorSystem) *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// syncBuffer is a bytes.Buffer safe for the actor's and the test's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 func newHarness(t *testing.T, sc *scripted, withRouter bool) *harness {
+	return newHarnessOpts(t, sc, withRouter, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+func newHarnessWithLogger(t *testing.T, sc *scripted, l *slog.Logger) *harness {
+	return newHarnessOpts(t, sc, true, l)
+}
+
+func newHarnessOpts(t *testing.T, sc *scripted, withRouter bool, logger *slog.Logger) *harness {
 	t.Helper()
 	h := &harness{system: pactor.NewActorSystem(pactor.WithLoggerFactory(quiet)), sc: sc, stats: &MachineStats{}}
 	t.Cleanup(h.system.Shutdown)
@@ -100,7 +127,7 @@ func newHarness(t *testing.T, sc *scripted, withRouter bool) *harness {
 		}
 	})
 	t.Cleanup(func() { h.system.EventStream.Unsubscribe(sub) })
-	cfg := machineConfig{stats: h.stats, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := machineConfig{stats: h.stats, logger: logger}
 	if withRouter {
 		h.router = &recRouter{}
 		cfg.router = h.router
@@ -199,8 +226,11 @@ func TestMachineActorEffectsInOrderBeforeReply(t *testing.T) {
 			{Kind: EffectSend, To: "c", Event: Event{Type: "Y"}},
 		}
 	}}
-	h := newHarness(t, sc, true)
+	var logBuf syncBuffer
+	h := newHarnessWithLogger(t, sc, slog.New(slog.NewTextHandler(&logBuf, nil)))
 	h.request(t, Event{Type: "GO"})
+	assert.Contains(t, logBuf.String(), "msg=hello machine=m1", "EffectLog goes to the logger, tagged with the machine")
+	assert.Contains(t, logBuf.String(), "send failed", "a refused send is logged")
 	// The reply comes after the effects were applied.
 	assert.Equal(t, []string{"m1>b:X", "m1>c:Y"}, h.router.got())
 	assert.Equal(t, uint64(1), h.stats.SendErrors.Load(), "a refused send is counted, not silent")
