@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -111,6 +112,63 @@ type Config struct {
 	// RequestTimeout bounds Request when its context has no deadline
 	// (default DefaultRequestTimeout).
 	RequestTimeout Duration `json:"request_timeout,omitempty"`
+	// SendTimeout bounds a send to a machine of another process whose
+	// context has no deadline, and every proto.actor send across processes:
+	// while the target's inbox is full the sender waits this long, then the
+	// send fails (default DefaultSendTimeout).
+	SendTimeout Duration `json:"send_timeout,omitempty"`
+	// Shm configures the shared-memory transport.
+	Shm ShmConfig `json:"shm,omitzero"`
+}
+
+// DefaultSendTimeout bounds a send to another process whose context has no
+// deadline.
+const DefaultSendTimeout = 5 * time.Second
+
+// ShmConfig configures the shared-memory transport (Transport: SharedMemory).
+// The capacities and Mode apply when this process creates the segment; a
+// process joining an existing one uses the segment's.
+type ShmConfig struct {
+	// Dir is where the segment file lives (default /dev/shm, a tmpfs).
+	Dir string `json:"dir,omitempty"`
+	// Mode is the segment file's permission bits (default 0600: only this
+	// user's processes can join).
+	Mode FileMode `json:"mode,omitempty"`
+	// MaxProcesses is the size of the process table (default 16).
+	MaxProcesses int `json:"max_processes,omitempty"`
+	// MaxMachines bounds the machines of the whole system (default 256).
+	MaxMachines int `json:"max_machines,omitempty"`
+	// InboxBytes is each process's inbox ring, a power of two (default 1 MiB).
+	// The largest message is an eighth of it.
+	InboxBytes int `json:"inbox_bytes,omitempty"`
+	// Spin is how long a process polls its empty inbox before it sleeps in
+	// the kernel: lower latency for more CPU while busy. 0 takes the
+	// default (remote_shm.DefaultSpinBudget); a negative value disables it.
+	Spin Duration `json:"spin,omitempty"`
+	// HeartbeatInterval (default 1 s) and HeartbeatTimeout (default 5
+	// intervals): a process whose heartbeat is older counts as dead even if
+	// its pid lives. A killed process is noticed at once without them.
+	HeartbeatInterval Duration `json:"heartbeat_interval,omitempty"`
+	HeartbeatTimeout  Duration `json:"heartbeat_timeout,omitempty"`
+}
+
+// FileMode is an os.FileMode that reads and writes JSON as an octal string
+// ("0600").
+type FileMode os.FileMode
+
+// MarshalText implements encoding.TextMarshaler.
+func (m FileMode) MarshalText() ([]byte, error) {
+	return []byte(fmt.Sprintf("%#o", uint32(m))), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (m *FileMode) UnmarshalText(b []byte) error {
+	v, err := strconv.ParseUint(string(b), 8, 32)
+	if err != nil || v&^uint64(os.ModePerm) != 0 {
+		return fmt.Errorf("%w: mode %q: want octal permission bits such as 0600", ErrInvalidConfig, b)
+	}
+	*m = FileMode(v)
+	return nil
 }
 
 // withDefaults fills the zero fields and validates the rest.
@@ -130,6 +188,23 @@ func (c Config) withDefaults() (Config, error) {
 	if c.RequestTimeout < 0 {
 		return c, fmt.Errorf("%w: request_timeout %v is negative", ErrInvalidConfig, time.Duration(c.RequestTimeout))
 	}
+	if c.SendTimeout == 0 {
+		c.SendTimeout = Duration(DefaultSendTimeout)
+	}
+	if c.SendTimeout < 0 {
+		return c, fmt.Errorf("%w: send_timeout %v is negative", ErrInvalidConfig, time.Duration(c.SendTimeout))
+	}
+	sh := c.Shm
+	switch {
+	case sh.MaxProcesses < 0 || sh.MaxMachines < 0 || sh.InboxBytes < 0:
+		return c, fmt.Errorf("%w: shm: negative capacity", ErrInvalidConfig)
+	case sh.InboxBytes != 0 && sh.InboxBytes&(sh.InboxBytes-1) != 0:
+		return c, fmt.Errorf("%w: shm.inbox_bytes %d is not a power of two", ErrInvalidConfig, sh.InboxBytes)
+	case sh.HeartbeatInterval < 0 || sh.HeartbeatTimeout < 0:
+		return c, fmt.Errorf("%w: shm: negative heartbeat", ErrInvalidConfig)
+	case os.FileMode(sh.Mode)&^os.ModePerm != 0:
+		return c, fmt.Errorf("%w: shm.mode %#o: only permission bits", ErrInvalidConfig, uint32(sh.Mode))
+	}
 	return c, nil
 }
 
@@ -138,6 +213,9 @@ const (
 	EnvTransport      = "XORC_TRANSPORT"       // inproc | shm | pipe | redis | hybrid
 	EnvName           = "XORC_NAME"            // Config.Name
 	EnvRequestTimeout = "XORC_REQUEST_TIMEOUT" // Go duration, e.g. 2s
+	EnvSendTimeout    = "XORC_SEND_TIMEOUT"    // Go duration: Config.SendTimeout
+	EnvShmInboxBytes  = "XORC_SHM_INBOX_BYTES" // Config.Shm.InboxBytes
+	EnvShmSpin        = "XORC_SHM_SPIN"        // Go duration: Config.Shm.Spin (negative: no spinning)
 )
 
 // ConfigFromEnv builds a Config from XORC_TRANSPORT, XORC_NAME and
@@ -156,6 +234,23 @@ func ConfigFromEnv() (Config, error) {
 	if v, ok := os.LookupEnv(EnvRequestTimeout); ok && v != "" {
 		if err := c.RequestTimeout.UnmarshalText([]byte(v)); err != nil {
 			return Config{}, fmt.Errorf("%s: %w", EnvRequestTimeout, err)
+		}
+	}
+	if v, ok := os.LookupEnv(EnvSendTimeout); ok && v != "" {
+		if err := c.SendTimeout.UnmarshalText([]byte(v)); err != nil {
+			return Config{}, fmt.Errorf("%s: %w", EnvSendTimeout, err)
+		}
+	}
+	if v, ok := os.LookupEnv(EnvShmInboxBytes); ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("%s: %w: %q is not a number", EnvShmInboxBytes, ErrInvalidConfig, v)
+		}
+		c.Shm.InboxBytes = n
+	}
+	if v, ok := os.LookupEnv(EnvShmSpin); ok && v != "" {
+		if err := c.Shm.Spin.UnmarshalText([]byte(v)); err != nil {
+			return Config{}, fmt.Errorf("%s: %w", EnvShmSpin, err)
 		}
 	}
 	if _, err := c.withDefaults(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/xorc-dev/xorc/internal/remote"
 	"github.com/xorc-dev/xorc/registry"
 )
 
@@ -33,6 +34,12 @@ var (
 	ErrNotOwner = errors.New("xorc: machine owned by another process")
 	// ErrNilMachine: Spawn without a compiled machine.
 	ErrNilMachine = errors.New("xorc: nil machine")
+	// ErrInboxFull: a machine of another process did not take the message
+	// before the send's deadline (its process's inbox stayed full).
+	ErrInboxFull = remote.ErrFull
+	// ErrMessageTooLarge: the encoded message is larger than the transport
+	// carries (for shared memory, an eighth of the inbox).
+	ErrMessageTooLarge = remote.ErrTooLarge
 )
 
 // TransportUnavailableError says which transport is unavailable and why. It

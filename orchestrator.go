@@ -60,8 +60,17 @@ type localMachine struct {
 	stats actor.MachineStats
 }
 
-// actorIDPrefix prefixes a machine's actor id (PID.Id) in its process.
+// actorIDPrefix prefixes a machine's actor id (PID.Id) in its process, so
+// that machine IDs never collide with proto.actor's own names. The registry
+// records the machine ID itself as the actor ID (it stores an actor ID equal
+// to the machine ID as a flag, so 64-byte machine IDs fit); machinePID adds
+// the prefix back.
 const actorIDPrefix = "xorc/"
+
+// machinePID is the PID of the actor registered under actorID at address.
+func machinePID(address, actorID string) *pactor.PID {
+	return pactor.NewPID(address, actorIDPrefix+actorID)
+}
 
 // New attaches an orchestrator to system with the transport cfg chooses. Call
 // it before spawning actors on system: the transport may set the system's
@@ -133,7 +142,7 @@ func (o *Orchestrator) Spawn(ctx context.Context, machineID string, m *actor.Mac
 		return nil, fmt.Errorf("spawn: %w: %q already runs in this process", ErrMachineExists, machineID)
 	}
 	actorID := actorIDPrefix + machineID
-	if err := o.reg.Register(machineID, actorID); err != nil {
+	if err := o.reg.Register(machineID, machineID); err != nil {
 		return nil, fmt.Errorf("spawn: %w", err)
 	}
 	lm := &localMachine{}
@@ -332,9 +341,9 @@ func (o *Orchestrator) remote(machineID string) (*pactor.PID, error) {
 		// Registered by this process but not in the local table: it is
 		// being stopped (or was spawned by another orchestrator on the same
 		// system); deliver like any local actor.
-		return o.system.NewLocalPID(m.ActorID), nil
+		return machinePID(o.system.Address(), m.ActorID), nil
 	}
-	return pactor.NewPID(m.Owner.Address, m.ActorID), nil
+	return machinePID(m.Owner.Address, m.ActorID), nil
 }
 
 // isLocal reports whether pid belongs to this process.

@@ -6,7 +6,9 @@ import (
 
 	pactor "github.com/asynkron/protoactor-go/actor"
 
+	"github.com/xorc-dev/xorc/internal/remote"
 	"github.com/xorc-dev/xorc/registry"
+	"github.com/xorc-dev/xorc/remote_shm"
 )
 
 // Transport is the seam between the facade and the way processes reach each
@@ -48,7 +50,9 @@ func newTransport(cfg Config) (Transport, error) {
 	switch cfg.Transport {
 	case InProcess:
 		return &inprocTransport{name: cfg.Name}, nil
-	case SharedMemory, NamedPipe, Redis, Hybrid:
+	case SharedMemory:
+		return newShmTransport(cfg)
+	case NamedPipe, Redis, Hybrid:
 		return nil, &TransportUnavailableError{Transport: cfg.Transport, Reason: "not built yet"}
 	}
 	return nil, fmt.Errorf("%w: unknown transport %d", ErrInvalidConfig, uint8(cfg.Transport))
@@ -80,4 +84,22 @@ func (t *inprocTransport) Close() error {
 		return nil
 	}
 	return t.reg.Close()
+}
+
+// TransportStats are the counters of a transport between processes: the
+// routing core's (messages and batches sent and received, errors, dead
+// letters, stale envelopes, peers down) and, for shared memory, the inbox's.
+type TransportStats struct {
+	remote.Stats
+	// Shm holds the shared-memory transport's inbox counters (nil otherwise).
+	Shm *remote_shm.Stats `json:"shm,omitempty"`
+}
+
+// TransportStats returns the counters of the orchestrator's transport; false
+// for a transport without any (in-process).
+func (o *Orchestrator) TransportStats() (TransportStats, bool) {
+	if s, ok := o.transport.(interface{ Stats() TransportStats }); ok {
+		return s.Stats(), true
+	}
+	return TransportStats{}, false
 }

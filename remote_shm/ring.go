@@ -15,12 +15,26 @@ import (
 // with an error wrapping ErrRingFull and ctx's error. A payload larger than
 // MaxPayload fails at once with ErrTooLarge. msgType must be >= 0.
 func (r *Ring) Write(ctx context.Context, producer int, msgType int32, payload []byte) error {
+	return r.write(waitSpec{ctx: ctx}, producer, msgType, payload)
+}
+
+// WriteBy is Write for callers that have a deadline rather than a context:
+// a full ring makes it wait until deadline (none if zero), or until abort
+// (when not nil; it is called between the waiting rounds, about once a
+// millisecond at most) returns an error, e.g. because the consumer's process
+// died. The error then wraps ErrRingFull and abort's error (or
+// context.DeadlineExceeded). Nothing is allocated when the ring has room.
+func (r *Ring) WriteBy(deadline time.Time, abort func() error, producer int, msgType int32, payload []byte) error {
+	return r.write(waitSpec{deadline: deadline, abort: abort}, producer, msgType, payload)
+}
+
+func (r *Ring) write(ws waitSpec, producer int, msgType int32, payload []byte) error {
 	if err := r.checkWrite(producer, msgType, len(payload)); err != nil {
 		return err
 	}
 	l := &r.locks[producer]
 	l.Lock()
-	idx, recLen, err := r.claim(ctx, producer, msgType, len(payload))
+	idx, recLen, err := r.claim(&ws, producer, msgType, len(payload))
 	if err != nil {
 		l.Unlock()
 		return err
@@ -54,7 +68,8 @@ func (r *Ring) Claim(ctx context.Context, producer int, msgType int32, n int) (C
 	}
 	l := &r.locks[producer]
 	l.Lock()
-	idx, recLen, err := r.claim(ctx, producer, msgType, n)
+	ws := waitSpec{ctx: ctx}
+	idx, recLen, err := r.claim(&ws, producer, msgType, n)
 	if err != nil {
 		l.Unlock()
 		return Claim{}, err
@@ -124,7 +139,7 @@ func crashHere(point crashPoint, producer int) bool {
 // claim reserves an 8-aligned record of recHdrLen+n bytes for producer (whose
 // lock the caller holds) and writes its uncommitted header. It returns the
 // record's index in the data area and its length.
-func (r *Ring) claim(ctx context.Context, producer int, msgType int32, n int) (int, int32, error) {
+func (r *Ring) claim(ws *waitSpec, producer int, msgType int32, n int) (int, int32, error) {
 	recLen := recHdrLen + n
 	need := uint64(align8(recLen))
 	capacity := uint64(r.capacity)
@@ -153,7 +168,7 @@ func (r *Ring) claim(ctx context.Context, producer int, msgType int32, n int) (i
 			}
 			if tail-head+total > capacity {
 				atomic.StoreUint64(pl.claimPos, 0) // no intent while we wait
-				if err := waiter.wait(ctx, r, producer, recLen, tail-head); err != nil {
+				if err := waiter.wait(ws, r, producer, recLen, tail-head); err != nil {
 					return 0, 0, err
 				}
 				continue
@@ -225,22 +240,56 @@ func (r *Ring) Wake() {
 	futexWake(r.futex, 1)
 }
 
+// waitSpec bounds a producer's wait for room: a context (Write, Claim), or
+// a deadline and an abort check (WriteBy).
+type waitSpec struct {
+	ctx      context.Context
+	deadline time.Time
+	abort    func() error
+}
+
+// err is why the wait must end now, or nil.
+func (ws *waitSpec) err() error {
+	if ws.ctx != nil {
+		if ws.ctx.Err() != nil {
+			return context.Cause(ws.ctx)
+		}
+		return nil
+	}
+	if ws.abort != nil {
+		if err := ws.abort(); err != nil {
+			return err
+		}
+	}
+	if !ws.deadline.IsZero() && !time.Now().Before(ws.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+func (ws *waitSpec) deadlineOf() (time.Time, bool) {
+	if ws.ctx != nil {
+		return ws.ctx.Deadline()
+	}
+	return ws.deadline, !ws.deadline.IsZero()
+}
+
 // fullWaiter paces a producer waiting for room: a few yields, then sleeps
-// that double from 2 µs to 1 ms, bounded by ctx's deadline.
+// that double from 2 µs to 1 ms, bounded by the deadline.
 type fullWaiter struct {
 	rounds  int
 	sleep   time.Duration
 	started time.Time
 }
 
-func (w *fullWaiter) wait(ctx context.Context, r *Ring, producer, recLen int, used uint64) error {
+func (w *fullWaiter) wait(ws *waitSpec, r *Ring, producer, recLen int, used uint64) error {
 	if w.rounds == 0 {
 		atomic.AddUint64(r.prods[producer].fullWaits, 1)
 		w.started = time.Now()
 	}
 	w.rounds++
-	if err := ctx.Err(); err != nil {
-		return w.fail(ctx, r, producer, recLen, used)
+	if err := ws.err(); err != nil {
+		return w.fail(err, r, producer, recLen, used)
 	}
 	if w.rounds <= 8 {
 		runtime.Gosched()
@@ -252,22 +301,26 @@ func (w *fullWaiter) wait(ctx context.Context, r *Ring, producer, recLen int, us
 		w.sleep *= 2
 	}
 	d := w.sleep
-	if dl, ok := ctx.Deadline(); ok {
+	if dl, ok := ws.deadlineOf(); ok {
 		if left := time.Until(dl); left < d {
 			d = max(left, 0)
 		}
 	}
+	if ws.ctx == nil {
+		time.Sleep(d)
+		return nil
+	}
 	t := time.NewTimer(d)
 	select {
-	case <-ctx.Done():
+	case <-ws.ctx.Done():
 		t.Stop()
-		return w.fail(ctx, r, producer, recLen, used)
+		return w.fail(context.Cause(ws.ctx), r, producer, recLen, used)
 	case <-t.C:
 		return nil
 	}
 }
 
-func (w *fullWaiter) fail(ctx context.Context, r *Ring, producer, recLen int, used uint64) error {
+func (w *fullWaiter) fail(cause error, r *Ring, producer, recLen int, used uint64) error {
 	return fmt.Errorf("ring: producer %d: no room for a %d-byte record after waiting %v (%d of %d bytes used): %w: %w",
-		producer, recLen, time.Since(w.started).Round(time.Microsecond), used, r.capacity, ErrRingFull, context.Cause(ctx))
+		producer, recLen, time.Since(w.started).Round(time.Microsecond), used, r.capacity, ErrRingFull, cause)
 }

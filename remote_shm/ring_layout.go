@@ -168,6 +168,20 @@ func checkRegionBase(region []byte) error {
 // Formatting zeroes the region and writes the magic last. Only the ring's owner
 // formats, when it takes the region and before any producer may attach.
 func FormatRing(region []byte, maxProducers int) (*Ring, error) {
+	return formatRing(region, maxProducers, true)
+}
+
+// FormatZeroedRing is FormatRing for a region whose data area the caller
+// knows to be zero already (the registry zeroes an inbox, by punching a hole,
+// when a process takes its slot): it clears only the header, so the data
+// pages of a tmpfs segment stay unallocated until records are written. The
+// protocol needs the data area zeroed (consumed space reads as zero; Unblock
+// relies on it), so never use it on a region of unknown contents.
+func FormatZeroedRing(region []byte, maxProducers int) (*Ring, error) {
+	return formatRing(region, maxProducers, false)
+}
+
+func formatRing(region []byte, maxProducers int, clearData bool) (*Ring, error) {
 	if err := checkRegionBase(region); err != nil {
 		return nil, err
 	}
@@ -183,7 +197,11 @@ func FormatRing(region []byte, maxProducers int) (*Ring, error) {
 	capacity := min(MaxCapacity, 1<<(bits.Len(uint(room))-1))
 	used := region[:hdr+capacity]
 	atomic.StoreUint32(u32at(region, offMagic), 0) // invalidate first: attachers fail while we format
-	clear(used[8:])
+	if clearData {
+		clear(used[8:])
+	} else {
+		clear(used[8:hdr])
+	}
 	atomic.StoreUint32(u32at(region, offVersion), RingVersion)
 	atomic.StoreUint32(u32at(region, offCapacity), uint32(capacity))
 	atomic.StoreUint32(u32at(region, offMaxProducers), uint32(maxProducers))

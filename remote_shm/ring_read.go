@@ -301,3 +301,18 @@ func (r *Ring) Stats() RingStats {
 	}
 	return s
 }
+
+// ResetProducer clears producer's published claim intent. A process that
+// takes over a producer id (its registry slot: the registry hands a slot on
+// only once its previous process is dead) calls it on every ring before its
+// first write there, so that an intent its predecessor left when it died
+// between claim and commit does not pass for a claim of the new, live
+// process: Unblock then sees that record as an orphan and skips it. It must
+// not be called while this process has a claim in flight with that id.
+func (r *Ring) ResetProducer(producer int) error {
+	if producer < 0 || producer >= r.maxProducers {
+		return fmt.Errorf("ring: producer %d outside [0, %d): %w", producer, r.maxProducers, ErrBadProducer)
+	}
+	atomic.StoreUint64(r.prods[producer].claimPos, 0)
+	return nil
+}

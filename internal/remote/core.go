@@ -1,0 +1,336 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	pactor "github.com/asynkron/protoactor-go/actor"
+
+	"github.com/xorc-dev/xorc/proto"
+)
+
+// Errors of the core, matched with errors.Is. Returned errors wrap them with
+// the target and the reason. A dead peer's errors wrap
+// registry.ErrProcessDied (the transport's Dial and PeerDown supply them).
+var (
+	// ErrFull: the peer did not take the message before the deadline (its
+	// inbox stayed full, or too much was already queued for it).
+	ErrFull = errors.New("peer not accepting messages")
+	// ErrTooLarge: the encoded message is larger than the link's largest batch.
+	ErrTooLarge = errors.New("message too large for the transport")
+	// ErrClosed: the transport was closed.
+	ErrClosed = errors.New("transport closed")
+	// ErrNotRemote: the address does not belong to this transport.
+	ErrNotRemote = errors.New("not an address of this transport")
+)
+
+// Link carries encoded batches to one peer process: the transport-specific
+// part of a peer. The core calls Send from one goroutine at a time per link.
+type Link interface {
+	// Send hands one encoded proto.Batch (at most MaxBatch bytes) to the
+	// peer; batch is not retained after Send returns. When the peer cannot
+	// take it yet, Send waits until deadline (if not zero), then fails with an
+	// error wrapping ErrFull; a peer found dead fails with an error wrapping
+	// registry.ErrProcessDied. The error should name the peer.
+	Send(deadline time.Time, batch []byte) error
+	// MaxBatch is the largest batch Send accepts.
+	MaxBatch() int
+	// Close releases the link. The core calls it once, when the peer is down
+	// or the core closes; a Send still in flight may then fail.
+	Close() error
+}
+
+// Defaults of Config.
+const (
+	DefaultSendTimeout   = 5 * time.Second
+	DefaultMaxQueueBytes = 8 << 20
+	DefaultMaxEnvelopes  = 1 << 16
+)
+
+// Config configures a Core. System, Address, Match and Dial are required.
+type Config struct {
+	// System is the actor system whose local processes receive messages.
+	System *pactor.ActorSystem
+	// Address is this process's transport address (system.ProcessRegistry.Address).
+	Address string
+	// Match reports whether an address belongs to this transport (Resolve
+	// answers only for those).
+	Match func(address string) bool
+	// Dial returns the link to the process at address. It fails (wrapping
+	// registry.ErrProcessDied) only when that process can never be reached
+	// again: it is gone, or the address is malformed. A transport whose
+	// connections may recover connects lazily, in the link.
+	Dial func(address string) (Link, error)
+	// SendTimeout is the deadline of a send whose caller has none (proto.actor
+	// sends, Deliver without a context deadline). Default DefaultSendTimeout.
+	SendTimeout time.Duration
+	// MaxQueueBytes bounds the encoded envelopes queued for one peer; a send
+	// beyond it waits for room until its deadline (default
+	// DefaultMaxQueueBytes, at least the links' MaxBatch).
+	MaxQueueBytes int
+	// MaxEnvelopes bounds the envelopes of one received batch (default
+	// DefaultMaxEnvelopes).
+	MaxEnvelopes int
+	// Counters is where the core counts (e.g. in shared memory); nil: its own.
+	Counters *Counters
+	// Logger (default: the actor system's).
+	Logger *slog.Logger
+}
+
+// Core is the routing core of one transport in one process.
+type Core struct {
+	cfg  Config
+	sys  *pactor.ActorSystem
+	addr string
+	ctr  *Counters
+	log  *slog.Logger
+
+	peers sync.Map // address -> *peer: live peers (read on every send)
+
+	mu     sync.Mutex
+	down   map[string]downMark // addresses found down recently (closes the Dial/PeerDown race)
+	closed bool
+	wg     sync.WaitGroup // writer goroutines
+}
+
+type downMark struct {
+	err error
+	at  time.Time
+}
+
+// downMemory is how long PeerDown remembers an address. It only has to cover
+// a Dial that was in flight when the peer died; a later Dial asks the
+// transport, which knows the peer is gone.
+const downMemory = 30 * time.Second
+
+// New creates a core. Register c.Resolve with the actor system
+// (ProcessRegistry.RegisterAddressResolver) after setting its Address.
+func New(cfg Config) (*Core, error) {
+	switch {
+	case cfg.System == nil:
+		return nil, errors.New("remote: nil actor system")
+	case cfg.Address == "":
+		return nil, errors.New("remote: empty address")
+	case cfg.Match == nil || cfg.Dial == nil:
+		return nil, errors.New("remote: Match and Dial are required")
+	}
+	if cfg.SendTimeout <= 0 {
+		cfg.SendTimeout = DefaultSendTimeout
+	}
+	if cfg.MaxQueueBytes <= 0 {
+		cfg.MaxQueueBytes = DefaultMaxQueueBytes
+	}
+	if cfg.MaxEnvelopes <= 0 {
+		cfg.MaxEnvelopes = DefaultMaxEnvelopes
+	}
+	c := &Core{cfg: cfg, sys: cfg.System, addr: cfg.Address, ctr: cfg.Counters, down: map[string]downMark{}}
+	if c.ctr == nil {
+		c.ctr = &Counters{}
+	}
+	c.log = cfg.Logger
+	if c.log == nil {
+		c.log = cfg.System.Logger()
+	}
+	return c, nil
+}
+
+// Address is this process's address.
+func (c *Core) Address() string { return c.addr }
+
+// Stats reads the counters.
+func (c *Core) Stats() Stats { return c.ctr.Stats() }
+
+// Resolve is the proto.actor AddressResolver of the transport: the Process of
+// the peer that owns pid, for addresses Match accepts. A peer that is gone
+// gets a Process that reports every message as a dead letter (and answers a
+// Watch with Terminated).
+func (c *Core) Resolve(pid *pactor.PID) (pactor.Process, bool) {
+	if pid == nil || pid.Address == c.addr || !c.cfg.Match(pid.Address) {
+		return nil, false
+	}
+	return c.peer(pid.Address), true
+}
+
+// Deliver sends msg to target, a PID of another process, with sender as the
+// reply address (nil for a one-way message), and reports the outcome: nil
+// once the message is in the peer's inbox. It waits for room up to ctx's
+// deadline (SendTimeout when ctx has none). Errors wrap ErrFull, ErrTooLarge,
+// ErrClosed, ErrNotRemote, proto.ErrUnknownType, or the peer's death
+// (registry.ErrProcessDied), and name the target.
+func (c *Core) Deliver(ctx context.Context, target, sender *pactor.PID, msg any) error {
+	if target == nil {
+		return fmt.Errorf("deliver: %w: nil target", proto.ErrMalformed)
+	}
+	if target.Address == c.addr || !c.cfg.Match(target.Address) {
+		return fmt.Errorf("deliver to %s/%s: %w", target.Address, target.Id, ErrNotRemote)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("deliver to %s/%s: %w", target.Address, target.Id, err)
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(c.cfg.SendTimeout)
+	}
+	p := c.peer(target.Address)
+	env, err := proto.Encode(target, sender, msg)
+	if err == nil {
+		err = p.send(env, deadline, nil)
+	} else {
+		c.ctr.add(CEncodeErrors, 1)
+	}
+	if err != nil {
+		c.ctr.add(CSendErrors, 1)
+		return fmt.Errorf("deliver to %s/%s: %w", target.Address, target.Id, err)
+	}
+	return nil
+}
+
+// peer returns the live peer at address, dialing it if needed, or a dead
+// stand-in when it is gone.
+func (c *Core) peer(address string) *peer {
+	if v, ok := c.peers.Load(address); ok {
+		return v.(*peer)
+	}
+	c.mu.Lock()
+	if v, ok := c.peers.Load(address); ok {
+		c.mu.Unlock()
+		return v.(*peer)
+	}
+	if err := c.goneLocked(address); err != nil {
+		c.mu.Unlock()
+		return c.deadPeer(address, err)
+	}
+	c.mu.Unlock()
+
+	link, err := c.cfg.Dial(address) // outside the lock: it may take a while
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.peers.Load(address); ok { // dialed meanwhile by another sender
+		if link != nil {
+			_ = link.Close()
+		}
+		return v.(*peer)
+	}
+	if gerr := c.goneLocked(address); gerr != nil || err != nil {
+		if link != nil {
+			_ = link.Close()
+		}
+		if err == nil {
+			err = gerr
+		}
+		return c.deadPeer(address, err)
+	}
+	p := newPeer(c, address, link)
+	c.peers.Store(address, p)
+	c.wg.Add(1)
+	go p.run()
+	return p
+}
+
+// goneLocked says why address cannot be dialed now (c.mu held), or nil.
+func (c *Core) goneLocked(address string) error {
+	if c.closed {
+		return ErrClosed
+	}
+	if d, ok := c.down[address]; ok {
+		return d.err
+	}
+	return nil
+}
+
+// deadPeer is a stand-in Process for an address that is gone: it reports
+// every message as a dead letter and answers Watch with Terminated.
+func (c *Core) deadPeer(address string, err error) *peer {
+	return &peer{c: c, addr: address, err: err}
+}
+
+// Peers lists the addresses of the live peers (dialed and not down), for a
+// transport that sweeps them for deaths its registry did not report.
+func (c *Core) Peers() []string {
+	var out []string
+	c.peers.Range(func(k, _ any) bool {
+		out = append(out, k.(string))
+		return true
+	})
+	return out
+}
+
+// PeerDown tells the core that the process at address is dead or departed
+// (cause should wrap registry.ErrProcessDied and name the process). Its
+// queued messages are reported (errors to Deliver callers, dead letters for
+// proto.actor sends), later sends fail with cause, and local watchers of its
+// actors get Terminated with reason AddressTerminated.
+func (c *Core) PeerDown(address string, cause error) {
+	now := time.Now()
+	c.mu.Lock()
+	for a, d := range c.down {
+		if now.Sub(d.at) > downMemory {
+			delete(c.down, a)
+		}
+	}
+	c.down[address] = downMark{err: cause, at: now}
+	v, ok := c.peers.LoadAndDelete(address)
+	c.mu.Unlock()
+	if ok {
+		c.ctr.add(CPeersDown, 1)
+		v.(*peer).shutdown(cause)
+	}
+}
+
+// Close fails everything queued with ErrClosed, sends Terminated to the local
+// watchers of remote actors, waits for the writers to finish the write they
+// are in (bounded by its deadline) and closes the links. Later sends fail.
+func (c *Core) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	var peers []*peer
+	c.peers.Range(func(k, v any) bool {
+		peers = append(peers, v.(*peer))
+		c.peers.Delete(k)
+		return true
+	})
+	c.mu.Unlock()
+	for _, p := range peers {
+		p.shutdown(fmt.Errorf("%w: %s", ErrClosed, c.addr))
+	}
+	c.wg.Wait()
+	return nil
+}
+
+// deadLetterOut reports an outbound message that could not be sent: it goes
+// to proto.actor's dead letters (a request's sender gets a
+// DeadLetterResponse at once) and is counted.
+func (c *Core) deadLetterOut(target *pactor.PID, msg any, system bool, cause error) {
+	c.ctr.add(CDeadLettersOut, 1)
+	if w, ok := msg.(*pactor.Watch); ok && system {
+		// A watch that cannot reach the peer: the watcher learns at once.
+		c.terminated(target, w.Watcher)
+		return
+	}
+	c.log.Debug("remote: undeliverable message", slog.Any("target", target), slog.String("type", fmt.Sprintf("%T", pactor.UnwrapEnvelopeMessage(msg))), slog.Any("error", cause))
+	if system {
+		c.sys.DeadLetter.SendSystemMessage(target, msg)
+	} else {
+		c.sys.DeadLetter.SendUserMessage(target, msg)
+	}
+}
+
+// terminated tells a local watcher that watchee's process is gone.
+func (c *Core) terminated(watchee, watcher *pactor.PID) {
+	if watcher == nil {
+		return
+	}
+	c.ctr.add(CWatchTerminated, 1)
+	t := &pactor.Terminated{Who: watchee, Why: pactor.TerminatedReason_AddressTerminated}
+	proc, _ := c.sys.ProcessRegistry.Get(watcher)
+	proc.SendSystemMessage(watcher, t)
+}

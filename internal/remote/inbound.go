@@ -1,0 +1,125 @@
+package remote
+
+import (
+	"errors"
+	"fmt"
+
+	pactor "github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/xorc-dev/xorc/proto"
+)
+
+// Undeliverable is the Message of the DeadLetterEvent published for an
+// inbound envelope that could not be delivered: it did not decode, or it was
+// addressed to another process.
+type Undeliverable struct {
+	Reason   string // "undecodable batch", "undecodable envelope", "stale address"
+	TypeName string // the envelope's payload type, when known
+	Err      error
+}
+
+func (u *Undeliverable) String() string {
+	if u.TypeName != "" {
+		return fmt.Sprintf("%s (%s): %v", u.Reason, u.TypeName, u.Err)
+	}
+	return fmt.Sprintf("%s: %v", u.Reason, u.Err)
+}
+
+// ErrStale: an inbound envelope was addressed to another process (usually an
+// earlier process that had the same place, e.g. registry slot).
+var ErrStale = errors.New("envelope addressed to another process")
+
+// Receive decodes one batch from untrusted bytes and delivers its envelopes
+// to their local processes, in order. Envelopes that do not decode or are
+// addressed to another process go to dead letters and are counted, and the
+// others are still delivered; a batch whose framing is broken is delivered
+// up to the break. The error (nil if everything was delivered) says what was
+// dropped.
+func (c *Core) Receive(batch []byte) error {
+	c.ctr.add(CReceivedBatches, 1)
+	var first error
+	n := 0
+	for len(batch) > 0 {
+		num, typ, tl := protowire.ConsumeTag(batch)
+		if tl < 0 {
+			return c.badBatch(first, fmt.Errorf("%w: batch: field tag: %v", proto.ErrMalformed, protowire.ParseError(tl)))
+		}
+		batch = batch[tl:]
+		if num == 1 && typ == protowire.BytesType {
+			v, vl := protowire.ConsumeBytes(batch)
+			if vl < 0 {
+				return c.badBatch(first, fmt.Errorf("%w: batch: envelope %d: %v", proto.ErrMalformed, n, protowire.ParseError(vl)))
+			}
+			batch = batch[vl:]
+			if n++; n > c.cfg.MaxEnvelopes {
+				return c.badBatch(first, fmt.Errorf("%w: batch of more than %d envelopes", proto.ErrTooLarge, c.cfg.MaxEnvelopes))
+			}
+			if err := c.receiveEnvelope(v); err != nil && first == nil {
+				first = err
+			}
+			continue
+		}
+		fl := protowire.ConsumeFieldValue(num, typ, batch) // an unknown field: skip it
+		if fl < 0 {
+			return c.badBatch(first, fmt.Errorf("%w: batch: field %d: %v", proto.ErrMalformed, num, protowire.ParseError(fl)))
+		}
+		batch = batch[fl:]
+	}
+	return first
+}
+
+func (c *Core) badBatch(first, err error) error {
+	c.ctr.add(CDecodeErrors, 1)
+	c.deadLetterIn(nil, nil, &Undeliverable{Reason: "undecodable batch", Err: err})
+	if first != nil {
+		return errors.Join(first, err)
+	}
+	return err
+}
+
+func (c *Core) receiveEnvelope(data []byte) error {
+	env, err := proto.UnmarshalEnvelope(data)
+	if err != nil {
+		c.ctr.add(CDecodeErrors, 1)
+		var target *pactor.PID
+		if env != nil {
+			target = env.Target.ToPID()
+		}
+		c.deadLetterIn(target, nil, &Undeliverable{Reason: "undecodable envelope", Err: err})
+		return err
+	}
+	if env.Target.Address != c.addr {
+		c.ctr.add(CStale, 1)
+		err := fmt.Errorf("%w: %s/%s arrived at %s", ErrStale, env.Target.Address, env.Target.Id, c.addr)
+		c.deadLetterIn(env.Target.ToPID(), env.Sender.ToPID(), &Undeliverable{Reason: "stale address", TypeName: env.TypeName, Err: err})
+		return err
+	}
+	d, err := proto.Decode(env)
+	if err != nil {
+		c.ctr.add(CDecodeErrors, 1)
+		c.deadLetterIn(env.Target.ToPID(), env.Sender.ToPID(), &Undeliverable{Reason: "undecodable envelope", TypeName: env.TypeName, Err: err})
+		return err
+	}
+	proc, _ := c.sys.ProcessRegistry.GetLocal(d.Target.Id) // the DeadLetter process when there is none
+	if d.System {
+		if t, ok := d.Message.(*pactor.Terminated); ok && t.Who != nil {
+			if v, ok := c.peers.Load(t.Who.Address); ok {
+				v.(*peer).unwatched(t.Who, d.Target)
+			}
+		}
+		proc.SendSystemMessage(d.Target, d.Message)
+	} else {
+		proc.SendUserMessage(d.Target, d.UserMessage())
+	}
+	c.ctr.add(CReceived, 1)
+	return nil
+}
+
+// deadLetterIn reports an inbound envelope that could not be delivered. With
+// a sender, proto.actor's dead-letter handling answers it with a
+// DeadLetterResponse, so a request fails at once instead of timing out.
+func (c *Core) deadLetterIn(target, sender *pactor.PID, u *Undeliverable) {
+	c.ctr.add(CDeadLettersIn, 1)
+	c.sys.EventStream.Publish(&pactor.DeadLetterEvent{PID: target, Message: u, Sender: sender})
+}

@@ -1,0 +1,170 @@
+//go:build unix
+
+package remote_shm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/xorc-dev/xorc/internal/remote"
+	"github.com/xorc-dev/xorc/registry"
+)
+
+// dial is the core's Dial: the link to the process at address, if it is
+// alive.
+func (t *Transport) dial(address string) (remote.Link, error) {
+	name, slot, gen, err := ParseAddress(address)
+	if err != nil {
+		return nil, err
+	}
+	if name != t.opts.Name || slot >= t.lay.MaxProcesses {
+		return nil, fmt.Errorf("%w: %q is not a process of system %q", remote.ErrNotRemote, address, t.opts.Name)
+	}
+	l := &link{t: t, slot: slot, gen: gen, addr: address}
+	l.check = l.alive
+	if slot == t.self.Slot || !t.reg.IsAlive(slot, gen) {
+		return nil, l.goneErr()
+	}
+	r, err := t.producerRing(slot)
+	if err != nil {
+		return nil, fmt.Errorf("inbox of %s: %w", address, err)
+	}
+	l.ring = r
+	return l, nil
+}
+
+// producerRing returns this process's one producer handle on slot's ring
+// (one per ring, so our writes with our producer id are serialised), after
+// checking the ring its current owner formatted.
+func (t *Transport) producerRing(slot int) (*Ring, error) {
+	fresh, err := t.attach(slot)
+	if err != nil {
+		return nil, err
+	}
+	t.ringsMu.Lock()
+	defer t.ringsMu.Unlock()
+	r := t.rings[slot]
+	// A new owner of the slot formats the same region with the same layout,
+	// so the old handle stays valid and keeps serialising our writes.
+	if r == nil || r.capacity != fresh.capacity || r.maxProducers != fresh.maxProducers || r.dataOffset() != fresh.dataOffset() {
+		t.rings[slot] = fresh
+		r = fresh
+	}
+	return r, nil
+}
+
+// link writes batches into one peer's inbox ring.
+type link struct {
+	t     *Transport
+	slot  int
+	gen   uint32
+	addr  string
+	ring  *Ring
+	check func() error // l.alive, bound once: WriteBy allocates nothing
+	down  atomic.Bool
+}
+
+func (l *link) MaxBatch() int { return l.ring.MaxPayload() }
+
+func (l *link) Close() error { return nil } // the ring handle is shared per slot
+
+// alive fails once the peer's slot no longer holds its generation.
+func (l *link) alive() error {
+	if l.t.reg.IsAlive(l.slot, l.gen) {
+		return nil
+	}
+	return l.goneErr()
+}
+
+func (l *link) goneErr() error {
+	p, err := l.t.reg.Process(l.slot)
+	if err == nil && p.Generation == l.gen && p.Status != registry.ProcessFree {
+		return downErr(p)
+	}
+	return fmt.Errorf("%w: process at %s (slot %d, generation %d) is gone", registry.ErrProcessDied, l.addr, l.slot, l.gen)
+}
+
+// Send writes one batch record into the peer's inbox, waiting for room until
+// deadline. A peer found dead is reported to the core (PeerDown), so its
+// watchers hear of it even if the registry's callback never names it.
+func (l *link) Send(deadline time.Time, batch []byte) error {
+	err := l.check()
+	if err == nil {
+		err = l.ring.WriteBy(deadline, l.check, l.t.self.Slot, RecordBatch, batch)
+		if err == nil {
+			return nil
+		}
+	}
+	switch {
+	case errors.Is(err, registry.ErrProcessDied):
+		if !l.down.Swap(true) {
+			go l.t.core.PeerDown(l.addr, err)
+		}
+		return err
+	case errors.Is(err, ErrRingFull):
+		return fmt.Errorf("%w: inbox of process at %s: %w", remote.ErrFull, l.addr, err)
+	case errors.Is(err, ErrTooLarge):
+		return fmt.Errorf("%w: inbox of process at %s: %w", remote.ErrTooLarge, l.addr, err)
+	}
+	return fmt.Errorf("inbox of process at %s: %w", l.addr, err)
+}
+
+// readLimit is how many records one Read hands over before it gives their
+// space back to the producers.
+const readLimit = 256
+
+// unblockEvery is how often a reader stuck behind an unfinished record asks
+// the registry whether its producer died.
+const unblockEvery = 10 * time.Millisecond
+
+// read is the reader goroutine: it hands every batch record to the core,
+// spins then sleeps when the inbox is empty, and gets past records of dead
+// producers.
+func (t *Transport) read() {
+	defer close(t.done)
+	var stuckSince time.Time
+	for {
+		n, err := t.ring.Read(readLimit, t.onRecord)
+		if err != nil {
+			atomic.AddUint64(&t.inbox[inboxReadErrors], 1)
+			t.log.Warn("shm transport: inbox", "address", t.addr, "error", err)
+		}
+		if n > 0 {
+			stuckSince = time.Time{}
+			continue
+		}
+		if t.ctx.Err() != nil {
+			return
+		}
+		if !t.ring.Stuck() {
+			stuckSince = time.Time{}
+			_ = t.ring.Wait(t.ctx, t.spin)
+			continue
+		}
+		// An unfinished record at the head: its producer is slow, or dead.
+		now := time.Now()
+		if stuckSince.IsZero() {
+			stuckSince = now
+		} else if now.Sub(stuckSince) >= unblockEvery {
+			if k := t.ring.Unblock(t.deadProducer); k > 0 {
+				atomic.AddUint64(&t.inbox[inboxUnblocked], uint64(k))
+			}
+			stuckSince = now
+		}
+		ctx, cancel := context.WithTimeout(t.ctx, unblockEvery)
+		_ = t.ring.Wait(ctx, Spin{})
+		cancel()
+	}
+}
+
+func (t *Transport) onRecord(msgType int32, producer int, payload []byte) {
+	if msgType != RecordBatch {
+		atomic.AddUint64(&t.inbox[inboxBadRecords], 1)
+		t.log.Warn("shm transport: inbox record of unknown type", "address", t.addr, "type", msgType, "producer", producer)
+		return
+	}
+	_ = t.core.Receive(payload) // counted, dead-lettered
+}
