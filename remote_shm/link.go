@@ -71,8 +71,12 @@ func (l *link) MaxBatch() int { return l.ring.MaxPayload() }
 
 func (l *link) Close() error { return nil } // the ring handle is shared per slot
 
-// alive fails once the peer's slot no longer holds its generation.
+// alive fails once the peer's slot no longer holds its generation, or this
+// transport closes.
 func (l *link) alive() error {
+	if l.t.closing.Load() {
+		return fmt.Errorf("%w: sending to %s", remote.ErrClosed, l.addr)
+	}
 	if l.t.reg.IsAlive(l.slot, l.gen) {
 		return nil
 	}
@@ -91,6 +95,11 @@ func (l *link) goneErr() error {
 // deadline. A peer found dead is reported to the core (PeerDown), so its
 // watchers hear of it even if the registry's callback never names it.
 func (l *link) Send(deadline time.Time, batch []byte) error {
+	l.t.live.RLock()
+	defer l.t.live.RUnlock()
+	if l.t.closed {
+		return fmt.Errorf("%w: sending to %s", remote.ErrClosed, l.addr)
+	}
 	err := l.check()
 	if err == nil {
 		err = l.ring.WriteBy(deadline, l.check, l.t.self.Slot, RecordBatch, batch)
@@ -124,12 +133,12 @@ const unblockEvery = 10 * time.Millisecond
 // spins then sleeps when the inbox is empty, and gets past records of dead
 // producers.
 func (t *Transport) read() {
-	defer close(t.done)
+	defer t.wg.Done()
 	var stuckSince time.Time
 	for {
 		n, err := t.ring.Read(readLimit, t.onRecord)
 		if err != nil {
-			atomic.AddUint64(&t.inbox[inboxReadErrors], 1)
+			t.inbox[inboxReadErrors].Add(1)
 			t.log.Warn("shm transport: inbox", "address", t.addr, "error", err)
 		}
 		if n > 0 {
@@ -150,7 +159,7 @@ func (t *Transport) read() {
 			stuckSince = now
 		} else if now.Sub(stuckSince) >= unblockEvery {
 			if k := t.ring.Unblock(t.deadProducer); k > 0 {
-				atomic.AddUint64(&t.inbox[inboxUnblocked], uint64(k))
+				t.inbox[inboxUnblocked].Add(uint64(k))
 			}
 			stuckSince = now
 		}
@@ -162,7 +171,7 @@ func (t *Transport) read() {
 
 func (t *Transport) onRecord(msgType int32, producer int, payload []byte) {
 	if msgType != RecordBatch {
-		atomic.AddUint64(&t.inbox[inboxBadRecords], 1)
+		t.inbox[inboxBadRecords].Add(1)
 		t.log.Warn("shm transport: inbox record of unknown type", "address", t.addr, "type", msgType, "producer", producer)
 		return
 	}

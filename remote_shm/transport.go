@@ -87,23 +87,32 @@ type Transport struct {
 	prefix string // Scheme + name + "/"
 	lay    registry.Layout
 
-	ring  *Ring
-	ctr   *remote.Counters
-	inbox *[numInboxCounters]uint64
+	ring   *Ring
+	shared *remote.Counters                // published copy of the core's counters, in our inbox block
+	sinbox *[numInboxCounters]uint64       // published copy of inbox, in our inbox block
+	inbox  [numInboxCounters]atomic.Uint64 // bad records, read errors, unblocked
 
 	ringsMu sync.Mutex
 	rings   []*Ring // producer handles on other slots' rings, by slot
 
-	core      *remote.Core
-	log       *slog.Logger
-	spin      Spin
-	started   atomic.Bool
-	ctx       context.Context
-	cancel    context.CancelFunc
-	done      chan struct{}
-	stopDown  func()
-	closeOnce sync.Once
-	closeErr  error
+	core     *remote.Core
+	log      *slog.Logger
+	spin     Spin
+	started  atomic.Bool
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // the reader and the sweeper
+	stopDown func()
+
+	// live guards the mapping: everything that may touch shared memory from
+	// another goroutine than the reader (link writes, death callbacks,
+	// Stats) read-holds it; Close write-holds it before unmapping.
+	live     sync.RWMutex
+	closing  atomic.Bool // link writes fail fast, full-inbox waits end
+	closed   bool        // guarded by live: the mapping is gone
+	final    Stats       // the counters at Close
+	closeMu  sync.Mutex
+	closeErr error
 }
 
 // New joins (or creates) the system's segment, takes a process slot, formats
@@ -154,7 +163,6 @@ func newTransport(opts Options, reg *registry.Shm) (*Transport, error) {
 		prefix: Scheme + opts.Name + "/",
 		lay:    reg.Layout(),
 		log:    opts.Logger,
-		done:   make(chan struct{}),
 	}
 	switch {
 	case opts.Spin < 0:
@@ -182,8 +190,8 @@ func newTransport(opts Options, reg *registry.Shm) (*Transport, error) {
 		return nil, fmt.Errorf("inbox of slot %d: %w", t.self.Slot, err)
 	}
 	t.ring = ring
-	t.ctr = (*remote.Counters)(unsafe.Pointer(&region[offBlockCounters]))
-	t.inbox = (*[numInboxCounters]uint64)(unsafe.Pointer(&region[offInboxCounters]))
+	t.shared = (*remote.Counters)(unsafe.Pointer(&region[offBlockCounters]))
+	t.sinbox = (*[numInboxCounters]uint64)(unsafe.Pointer(&region[offInboxCounters]))
 	atomic.StoreUint32(u32at(region, 4), blockVersion)
 	atomic.StoreUint32(u32at(region, 0), blockMagic)
 	t.rings = make([]*Ring, t.lay.MaxProcesses)
@@ -271,7 +279,6 @@ func (t *Transport) Start(system *pactor.ActorSystem) error {
 		Dial:          t.dial,
 		SendTimeout:   t.opts.SendTimeout,
 		MaxQueueBytes: t.opts.MaxQueueBytes,
-		Counters:      t.ctr,
 		Logger:        t.log,
 	})
 	if err != nil {
@@ -281,6 +288,7 @@ func (t *Transport) Start(system *pactor.ActorSystem) error {
 	system.ProcessRegistry.RegisterAddressResolver(core.Resolve)
 	t.stopDown = t.reg.OnProcessDown(t.onDown)
 	t.ctx, t.cancel = context.WithCancel(context.Background())
+	t.wg.Add(2)
 	go t.read()
 	go t.sweep()
 	return nil
@@ -293,6 +301,7 @@ func (t *Transport) Start(system *pactor.ActorSystem) error {
 const sweepEvery = 100 * time.Millisecond
 
 func (t *Transport) sweep() {
+	defer t.wg.Done()
 	tick := time.NewTicker(sweepEvery)
 	defer tick.Stop()
 	for {
@@ -301,6 +310,7 @@ func (t *Transport) sweep() {
 			return
 		case <-tick.C:
 		}
+		t.publish()
 		for _, addr := range t.core.Peers() {
 			_, slot, gen, err := ParseAddress(addr)
 			if err != nil || t.reg.IsAlive(slot, gen) {
@@ -338,8 +348,13 @@ func (t *Transport) onDown(p registry.Process) {
 	if p.Address != "" && p.Address != t.addressOf(p.Slot, p.Generation) {
 		t.core.PeerDown(p.Address, downErr(p))
 	}
+	t.live.RLock()
+	defer t.live.RUnlock()
+	if t.closed {
+		return
+	}
 	if n := t.ring.Unblock(t.deadProducer); n > 0 {
-		atomic.AddUint64(&t.inbox[inboxUnblocked], uint64(n))
+		t.inbox[inboxUnblocked].Add(uint64(n))
 	}
 }
 
@@ -365,35 +380,67 @@ func (t *Transport) deadProducer(p int) bool {
 // Close stops the transport: everything queued for other processes is
 // reported (ErrClosed), local watchers of remote actors get Terminated, the
 // reader stops, and the process leaves the registry (its peers see it
-// depart). Messages still in this process's inbox are not delivered.
+// depart). Messages still in this process's inbox are not delivered. Stats
+// keeps answering (with the counters at Close).
 func (t *Transport) Close() error {
-	t.closeOnce.Do(func() {
-		var errs []error
-		if t.stopDown != nil {
-			t.stopDown()
-		}
-		if t.core != nil {
-			errs = append(errs, t.core.Close())
-		}
-		if t.cancel != nil {
-			t.cancel()
-			<-t.done
-		}
-		errs = append(errs, t.reg.Close())
-		t.closeErr = errors.Join(errs...)
-	})
+	t.closeMu.Lock()
+	defer t.closeMu.Unlock()
+	if t.closing.Swap(true) {
+		return t.closeErr
+	}
+	var errs []error
+	if t.stopDown != nil {
+		t.stopDown()
+	}
+	if t.core != nil {
+		errs = append(errs, t.core.Close())
+	}
+	if t.cancel != nil {
+		t.cancel()
+		t.wg.Wait()
+	}
+	t.live.Lock() // no write, callback or Stats touches the segment any more
+	t.final = t.stats()
+	t.publish()
+	t.closed = true
+	t.live.Unlock()
+	errs = append(errs, t.reg.Close())
+	t.closeErr = errors.Join(errs...)
 	return t.closeErr
+}
+
+// publish copies the counters into this process's inbox block, where
+// `xorc inspect` reads them (the sweeper does it every sweepEvery).
+func (t *Transport) publish() {
+	if t.core != nil {
+		t.core.CopyCounters(t.shared)
+	}
+	for i := range t.inbox {
+		atomic.StoreUint64(&t.sinbox[i], t.inbox[i].Load())
+	}
 }
 
 // Stats reads this process's counters.
 func (t *Transport) Stats() Stats {
-	return Stats{
-		Stats:      t.ctr.Stats(),
-		BadRecords: atomic.LoadUint64(&t.inbox[inboxBadRecords]),
-		ReadErrors: atomic.LoadUint64(&t.inbox[inboxReadErrors]),
-		Unblocked:  atomic.LoadUint64(&t.inbox[inboxUnblocked]),
+	t.live.RLock()
+	defer t.live.RUnlock()
+	if t.closed {
+		return t.final
+	}
+	return t.stats()
+}
+
+func (t *Transport) stats() Stats {
+	st := Stats{
+		BadRecords: t.inbox[inboxBadRecords].Load(),
+		ReadErrors: t.inbox[inboxReadErrors].Load(),
+		Unblocked:  t.inbox[inboxUnblocked].Load(),
 		Inbox:      t.ring.Stats(),
 	}
+	if t.core != nil {
+		st.Stats = t.core.Stats()
+	}
+	return st
 }
 
 // WriteRaw writes one record of type msgType into the inbox of the process
@@ -404,6 +451,11 @@ func (t *Transport) WriteRaw(ctx context.Context, address string, msgType int32,
 	_, slot, gen, err := ParseAddress(address)
 	if err != nil {
 		return err
+	}
+	t.live.RLock()
+	defer t.live.RUnlock()
+	if t.closed {
+		return remote.ErrClosed
 	}
 	if slot >= t.lay.MaxProcesses || !t.reg.IsAlive(slot, gen) {
 		return fmt.Errorf("%w: no live process at %s", registry.ErrProcessDied, address)

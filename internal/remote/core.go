@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pactor "github.com/asynkron/protoactor-go/actor"
@@ -75,8 +76,6 @@ type Config struct {
 	// MaxEnvelopes bounds the envelopes of one received batch (default
 	// DefaultMaxEnvelopes).
 	MaxEnvelopes int
-	// Counters is where the core counts (e.g. in shared memory); nil: its own.
-	Counters *Counters
 	// Logger (default: the actor system's).
 	Logger *slog.Logger
 }
@@ -127,10 +126,7 @@ func New(cfg Config) (*Core, error) {
 	if cfg.MaxEnvelopes <= 0 {
 		cfg.MaxEnvelopes = DefaultMaxEnvelopes
 	}
-	c := &Core{cfg: cfg, sys: cfg.System, addr: cfg.Address, ctr: cfg.Counters, down: map[string]downMark{}}
-	if c.ctr == nil {
-		c.ctr = &Counters{}
-	}
+	c := &Core{cfg: cfg, sys: cfg.System, addr: cfg.Address, ctr: &Counters{}, down: map[string]downMark{}}
 	c.log = cfg.Logger
 	if c.log == nil {
 		c.log = cfg.System.Logger()
@@ -143,6 +139,14 @@ func (c *Core) Address() string { return c.addr }
 
 // Stats reads the counters.
 func (c *Core) Stats() Stats { return c.ctr.Stats() }
+
+// CopyCounters copies the counters into dst (e.g. a block in shared memory
+// that other processes read), word by word with atomic stores.
+func (c *Core) CopyCounters(dst *Counters) {
+	for i := range c.ctr {
+		atomic.StoreUint64(&dst[i], atomic.LoadUint64(&c.ctr[i]))
+	}
+}
 
 // Resolve is the proto.actor AddressResolver of the transport: the Process of
 // the peer that owns pid, for addresses Match accepts. A peer that is gone

@@ -31,9 +31,8 @@ const (
 	NumCounters = 16
 )
 
-// Counters is the core's block of counters: 16 words updated atomically. A
-// transport may point Config.Counters into shared memory (8-byte aligned) so
-// other processes can read them.
+// Counters is the core's block of counters: 16 words updated atomically
+// (Core.CopyCounters copies them, e.g. into shared memory).
 type Counters [NumCounters]uint64
 
 func (c *Counters) add(i Counter, n uint64) { atomic.AddUint64(&c[i], n) }

@@ -35,8 +35,8 @@
 //     registry's OnProcessDown), Terminated with reason AddressTerminated from
 //     the core, which keeps the local watchers of each peer's actors.
 //
-// Counters (Stats) cover every path. They live in a Counters block that a
-// transport may place in shared memory so that `xorc inspect` can read them.
+// Counters (Stats) cover every path; CopyCounters publishes them, e.g. into
+// shared memory for `xorc inspect`.
 //
 // Delivery is at most once: a message written into a peer's inbox before
 // that peer's death is known is lost with the peer (as with any socket).
