@@ -1,0 +1,517 @@
+package remote
+
+// The core between two actor systems of this test process joined by an
+// in-memory Link (in the style of hashicorp/raft's InmemTransport). The
+// real transports run the conformance suite across OS processes
+// (internal/conformance); these tests pin down the core's own behaviour:
+// batching, error reporting, watches, bad input.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	pactor "github.com/asynkron/protoactor-go/actor"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xorc-dev/xorc/proto"
+	"github.com/xorc-dev/xorc/registry"
+)
+
+const scheme = "mem://"
+
+// memNet joins cores by address.
+type memNet struct {
+	mu       sync.Mutex
+	cores    map[string]*Core
+	gate     chan struct{} // when set, every Send waits for it (or its deadline)
+	inGate   atomic.Int32  // Sends waiting at the gate
+	maxBatch int
+	batches  [][]byte
+}
+
+func newNet() *memNet { return &memNet{cores: map[string]*Core{}, maxBatch: 64 << 10} }
+
+type memLink struct {
+	net  *memNet
+	addr string
+}
+
+func (l *memLink) MaxBatch() int { return l.net.maxBatch }
+func (l *memLink) Close() error  { return nil }
+
+func (l *memLink) Send(deadline time.Time, batch []byte) error {
+	l.net.mu.Lock()
+	gate := l.net.gate
+	l.net.mu.Unlock()
+	if gate != nil {
+		l.net.inGate.Add(1)
+		select {
+		case <-gate:
+			l.net.inGate.Add(-1)
+		case <-time.After(time.Until(deadline)):
+			l.net.inGate.Add(-1)
+			return fmt.Errorf("%w: %s: gate closed until the deadline", ErrFull, l.addr)
+		}
+	}
+	l.net.mu.Lock()
+	dst := l.net.cores[l.addr]
+	l.net.batches = append(l.net.batches, append([]byte(nil), batch...))
+	l.net.mu.Unlock()
+	if dst == nil {
+		return fmt.Errorf("%w: %s", registry.ErrProcessDied, l.addr)
+	}
+	_ = dst.Receive(batch)
+	return nil
+}
+
+func (n *memNet) closeGate() {
+	n.mu.Lock()
+	n.gate = make(chan struct{})
+	n.mu.Unlock()
+}
+
+func (n *memNet) openGate() {
+	n.mu.Lock()
+	close(n.gate)
+	n.gate = nil
+	n.mu.Unlock()
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// node is one "process": an actor system with a core at address.
+type node struct {
+	sys  *pactor.ActorSystem
+	core *Core
+	addr string
+}
+
+func newNode(t *testing.T, n *memNet, name string, tweak ...func(*Config)) *node {
+	t.Helper()
+	sys := pactor.NewActorSystem(pactor.WithLoggerFactory(func(*pactor.ActorSystem) *slog.Logger { return quiet }))
+	t.Cleanup(sys.Shutdown)
+	addr := scheme + name
+	sys.ProcessRegistry.Address = addr
+	cfg := Config{
+		System:  sys,
+		Address: addr,
+		Match:   func(a string) bool { return strings.HasPrefix(a, scheme) },
+		Dial: func(a string) (Link, error) {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			if _, ok := n.cores[a]; !ok {
+				return nil, fmt.Errorf("%w: no process at %s", registry.ErrProcessDied, a)
+			}
+			return &memLink{net: n, addr: a}, nil
+		},
+		SendTimeout: 5 * time.Second,
+		Logger:      quiet,
+	}
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	c, err := New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	sys.ProcessRegistry.RegisterAddressResolver(c.Resolve)
+	n.mu.Lock()
+	n.cores[addr] = c
+	n.mu.Unlock()
+	return &node{sys: sys, core: c, addr: addr}
+}
+
+// echo answers every *proto.Event with the same event and counts them.
+type echo struct {
+	n   atomic.Int64
+	got chan string
+}
+
+func (e *echo) Receive(c pactor.Context) {
+	if ev, ok := c.Message().(*proto.Event); ok {
+		e.n.Add(1)
+		if e.got != nil {
+			e.got <- ev.Type
+		}
+		if c.Sender() != nil {
+			c.Respond(&proto.Event{Type: "re:" + ev.Type})
+		}
+	}
+}
+
+func spawnEcho(t *testing.T, n *node, id string, buffered int) (*echo, *pactor.PID) {
+	t.Helper()
+	e := &echo{}
+	if buffered > 0 {
+		e.got = make(chan string, buffered)
+	}
+	pid, err := n.sys.Root.SpawnNamed(pactor.PropsFromProducer(func() pactor.Actor { return e }), id)
+	require.NoError(t, err)
+	return e, pid
+}
+
+func TestPlainProtoactorAcrossCores(t *testing.T) {
+	net := newNet()
+	a, b := newNode(t, net, "a"), newNode(t, net, "b")
+	e, _ := spawnEcho(t, b, "echo", 16)
+	remotePID := pactor.NewPID(b.addr, "echo")
+
+	a.sys.Root.Send(remotePID, &proto.Event{Type: "one-way"})
+	assert.Equal(t, "one-way", <-e.got)
+	res, err := a.sys.Root.RequestFuture(remotePID, &proto.Event{Type: "ask"}, 5*time.Second).Result()
+	require.NoError(t, err)
+	assert.Equal(t, "re:ask", res.(*proto.Event).Type, "the reply found the future of process a")
+	<-e.got
+
+	// Deliver with a sender: the reply goes to the sender.
+	reply := make(chan any, 1)
+	sender, _ := a.sys.ProcessRegistry.Add(funcProcess(func(m any) { reply <- m }), "replies")
+	require.NoError(t, a.core.Deliver(context.Background(), remotePID, sender, &proto.Event{Type: "deliver"}))
+	assert.Equal(t, "re:deliver", (<-reply).(*proto.Event).Type)
+	<-e.got
+
+	sa := a.core.Stats()
+	assert.Equal(t, uint64(3), sa.Sent)
+	assert.Equal(t, uint64(3), sa.SentBatches, "sequential sends to an idle peer are written at once, one batch each")
+	assert.Equal(t, uint64(3), b.core.Stats().Received)
+	// Two replies, counted once handed on (after the test saw them).
+	require.Eventually(t, func() bool { return b.core.Stats().Sent == 2 && a.core.Stats().Received == 2 }, 5*time.Second, time.Millisecond)
+}
+
+// funcProcess is a pactor.Process that hands user messages to a func.
+type funcProcess func(any)
+
+func (f funcProcess) SendUserMessage(_ *pactor.PID, m any)   { f(pactor.UnwrapEnvelopeMessage(m)) }
+func (f funcProcess) SendSystemMessage(_ *pactor.PID, m any) { f(m) }
+func (f funcProcess) Stop(*pactor.PID)                       {}
+
+type notWireable struct{ x int }
+
+func TestDeliverErrors(t *testing.T) {
+	net := newNet()
+	net.maxBatch = 256
+	a, b := newNode(t, net, "a"), newNode(t, net, "b")
+	spawnEcho(t, b, "echo", 0)
+	ctx := context.Background()
+	echoPID := pactor.NewPID(b.addr, "echo")
+
+	tests := []struct {
+		name   string
+		target *pactor.PID
+		msg    any
+		want   error
+	}{
+		{"no wire form", echoPID, notWireable{1}, proto.ErrUnknownType},
+		{"too large", echoPID, &proto.Event{Type: "big", Payload: make([]byte, 300)}, ErrTooLarge},
+		{"not this transport", pactor.NewPID("tcp://x", "y"), &proto.Event{Type: "x"}, ErrNotRemote},
+		{"own address", pactor.NewPID(a.addr, "y"), &proto.Event{Type: "x"}, ErrNotRemote},
+		{"no such process", pactor.NewPID(scheme+"gone", "y"), &proto.Event{Type: "x"}, registry.ErrProcessDied},
+		{"nil target", nil, &proto.Event{Type: "x"}, proto.ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := a.core.Deliver(ctx, tt.target, nil, tt.msg)
+			require.ErrorIs(t, err, tt.want)
+		})
+	}
+	// The link still works after every refusal.
+	require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "fine"}))
+	assert.GreaterOrEqual(t, a.core.Stats().EncodeErrors, uint64(2))
+
+	t.Run("full", func(t *testing.T) {
+		net.closeGate()
+		defer net.openGate()
+		ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		err := a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "x"})
+		require.ErrorIs(t, err, ErrFull)
+		assert.Contains(t, err.Error(), b.addr, "the error names the target")
+	})
+	t.Run("peer down", func(t *testing.T) {
+		a.core.PeerDown(b.addr, fmt.Errorf("%w: test", registry.ErrProcessDied))
+		err := a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "x"})
+		require.ErrorIs(t, err, registry.ErrProcessDied)
+		assert.Equal(t, uint64(1), a.core.Stats().PeersDown)
+	})
+	t.Run("closed", func(t *testing.T) {
+		require.NoError(t, a.core.Close())
+		err := a.core.Deliver(ctx, pactor.NewPID(scheme+"c", "y"), nil, &proto.Event{Type: "x"})
+		require.ErrorIs(t, err, ErrClosed)
+	})
+}
+
+// While a write is in flight, later sends queue and go out as one batch.
+func TestBatchingUnderLoad(t *testing.T) {
+	net := newNet()
+	a, b := newNode(t, net, "a"), newNode(t, net, "b")
+	const n = 50
+	e, _ := spawnEcho(t, b, "echo", n+1)
+	echoPID := pactor.NewPID(b.addr, "echo")
+	ctx := context.Background()
+
+	net.closeGate()
+	first := make(chan error, 1)
+	go func() { first <- a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "0"}) }()
+	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
+	for i := 1; i <= n; i++ {
+		a.sys.Root.Send(echoPID, &proto.Event{Type: fmt.Sprint(i)}) // queued behind the write in flight
+	}
+	net.openGate()
+	require.NoError(t, <-first)
+	for i := 0; i <= n; i++ {
+		assert.Equal(t, fmt.Sprint(i), <-e.got, "in order")
+	}
+	st := a.core.Stats()
+	assert.Equal(t, uint64(n+1), st.Sent)
+	assert.Equal(t, uint64(2), st.SentBatches, "the first alone, then everything queued meanwhile in one batch")
+	assert.Equal(t, uint64(2), b.core.Stats().ReceivedBatches)
+}
+
+// Messages queued for a peer that dies are reported: errors to Deliver
+// callers, dead letters (and a fast DeadLetterResponse to requests) for
+// proto.actor sends.
+func TestQueuedReportedWhenPeerDies(t *testing.T) {
+	net := newNet()
+	a, b := newNode(t, net, "a"), newNode(t, net, "b")
+	spawnEcho(t, b, "echo", 0)
+	echoPID := pactor.NewPID(b.addr, "echo")
+	ctx := context.Background()
+
+	var deadLetters atomic.Int64
+	a.sys.EventStream.Subscribe(func(evt any) {
+		if _, ok := evt.(*pactor.DeadLetterEvent); ok {
+			deadLetters.Add(1)
+		}
+	})
+	net.closeGate()
+	inFlight := make(chan error, 1)
+	go func() { inFlight <- a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "in flight"}) }()
+	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
+	queued := make(chan error, 1)
+	go func() { queued <- a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "queued"}) }()
+	fut := a.sys.Root.RequestFuture(echoPID, &proto.Event{Type: "queued request"}, 10*time.Second)
+	a.sys.Root.Send(echoPID, &proto.Event{Type: "queued one-way"})
+	time.Sleep(20 * time.Millisecond) // let the goroutine queue its envelope
+
+	a.core.PeerDown(b.addr, fmt.Errorf("%w: killed", registry.ErrProcessDied))
+	require.ErrorIs(t, <-queued, registry.ErrProcessDied)
+	t0 := time.Now()
+	_, err := fut.Result()
+	require.ErrorIs(t, err, pactor.ErrDeadLetter, "the request fails at once, not at its timeout")
+	assert.Less(t, time.Since(t0), 5*time.Second)
+	require.Eventually(t, func() bool { return deadLetters.Load() >= 2 }, 5*time.Second, time.Millisecond)
+	st := a.core.Stats()
+	assert.Equal(t, uint64(2), st.DeadLettersOut)
+	assert.GreaterOrEqual(t, st.SendErrors, uint64(3))
+
+	net.openGate() // the write in flight ends (delivered or not, it is reported)
+	<-inFlight
+	err = a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "after"})
+	require.ErrorIs(t, err, registry.ErrProcessDied)
+}
+
+func TestQueueFull(t *testing.T) {
+	net := newNet()
+	a, b := newNode(t, net, "a", func(c *Config) { c.MaxQueueBytes = 1 }), newNode(t, net, "b")
+	spawnEcho(t, b, "echo", 0)
+	echoPID := pactor.NewPID(b.addr, "echo")
+	net.closeGate()
+	defer net.openGate()
+	go func() { _ = a.core.Deliver(context.Background(), echoPID, nil, &proto.Event{Type: "in flight"}) }()
+	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
+	go func() { _ = a.core.Deliver(context.Background(), echoPID, nil, &proto.Event{Type: "queued"}) }()
+	require.Eventually(t, func() bool {
+		p, _ := a.core.peers.Load(b.addr)
+		return p != nil && p.(*peer).queued() > 0
+	}, 5*time.Second, time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	err := a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "no room"})
+	require.ErrorIs(t, err, ErrFull)
+	assert.Equal(t, uint64(1), a.core.Stats().QueueFull)
+}
+
+// watcher records the Terminated messages it gets.
+type watcher struct {
+	got chan *pactor.Terminated
+}
+
+type watchIt struct{ pid *pactor.PID }
+type unwatchIt struct{ pid *pactor.PID }
+
+func (w *watcher) Receive(c pactor.Context) {
+	switch m := c.Message().(type) {
+	case *watchIt:
+		c.Watch(m.pid)
+		c.Respond(true)
+	case *unwatchIt:
+		c.Unwatch(m.pid)
+		c.Respond(true)
+	case *pactor.Terminated:
+		w.got <- m
+	}
+}
+
+func TestWatchAcrossCores(t *testing.T) {
+	net := newNet()
+	a, b := newNode(t, net, "a"), newNode(t, net, "b")
+	w := &watcher{got: make(chan *pactor.Terminated, 8)}
+	wpid := a.sys.Root.Spawn(pactor.PropsFromProducer(func() pactor.Actor { return w }))
+	ask := func(m any) {
+		_, err := a.sys.Root.RequestFuture(wpid, m, 5*time.Second).Result()
+		require.NoError(t, err)
+	}
+	_, t1 := spawnEcho(t, b, "t1", 0)
+	_, _ = spawnEcho(t, b, "t2", 0)
+	_, _ = spawnEcho(t, b, "t3", 0)
+	r := func(id string) *pactor.PID { return pactor.NewPID(b.addr, id) }
+	sync := func(id string) { // a round trip behind the system messages sent so far
+		_, err := a.sys.Root.RequestFuture(r(id), &proto.Event{Type: "sync"}, 5*time.Second).Result()
+		require.NoError(t, err)
+	}
+
+	// The remote actor stops: its process sends Terminated back.
+	ask(&watchIt{r("t1")})
+	sync("t1")
+	b.sys.Root.Stop(t1)
+	term := <-w.got
+	assert.Equal(t, "t1", term.Who.Id)
+	assert.Equal(t, b.addr, term.Who.Address)
+	assert.Equal(t, pactor.TerminatedReason_Stopped, term.Why)
+
+	// Unwatched: nothing when the peer dies. Watched: AddressTerminated.
+	ask(&watchIt{r("t2")})
+	ask(&watchIt{r("t3")})
+	ask(&unwatchIt{r("t3")})
+	sync("t2")
+	a.core.PeerDown(b.addr, fmt.Errorf("%w: gone", registry.ErrProcessDied))
+	term = <-w.got
+	assert.Equal(t, "t2", term.Who.Id)
+	assert.Equal(t, pactor.TerminatedReason_AddressTerminated, term.Why)
+	select {
+	case extra := <-w.got:
+		t.Fatalf("unexpected Terminated %v (t1 was already reported, t3 unwatched)", extra)
+	case <-time.After(50 * time.Millisecond):
+	}
+
+	// Watching an actor of a dead peer: Terminated at once.
+	ask(&watchIt{r("t2")})
+	term = <-w.got
+	assert.Equal(t, pactor.TerminatedReason_AddressTerminated, term.Why)
+	assert.Equal(t, uint64(2), a.core.Stats().WatchTerminated)
+}
+
+func TestReceiveBadInput(t *testing.T) {
+	net := newNet()
+	a, b := newNode(t, net, "a"), newNode(t, net, "b")
+	e, _ := spawnEcho(t, b, "echo", 16)
+	var dead atomic.Int64
+	b.sys.EventStream.Subscribe(func(evt any) {
+		if d, ok := evt.(*pactor.DeadLetterEvent); ok {
+			if _, ok := d.Message.(*Undeliverable); ok {
+				dead.Add(1)
+			}
+		}
+	})
+	enc := func(addr string, msg any) *proto.Envelope {
+		env, err := proto.Encode(pactor.NewPID(addr, "echo"), nil, msg)
+		require.NoError(t, err)
+		return env
+	}
+	batch := func(envs ...*proto.Envelope) []byte {
+		data, err := proto.AppendBatch(nil, envs)
+		require.NoError(t, err)
+		return data
+	}
+	unknown := enc(b.addr, &proto.Event{Type: "x"})
+	unknown.TypeName = "no.Such"
+
+	tests := []struct {
+		name      string
+		data      []byte
+		delivered []string
+		decode    uint64
+		stale     uint64
+	}{
+		{"garbage", []byte{0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f}, nil, 1, 0},
+		{"truncated envelope", batch(enc(b.addr, &proto.Event{Type: "cut"}))[:5], nil, 1, 0},
+		{"unknown type, then a good one", batch(unknown, enc(b.addr, &proto.Event{Type: "good"})), []string{"good"}, 1, 0},
+		{"stale address", batch(enc(scheme+"b-before", &proto.Event{Type: "stale"}), enc(b.addr, &proto.Event{Type: "fresh"})), []string{"fresh"}, 0, 1},
+		{"unknown field skipped", append([]byte{0x10, 0x07}, batch(enc(b.addr, &proto.Event{Type: "after field"}))...), []string{"after field"}, 0, 0},
+		{"payload that does not decode", batch(&proto.Envelope{Target: &proto.PID{Address: b.addr, Id: "echo"}, TypeName: "xorc.v1.Event", Payload: []byte{0xff}}), nil, 1, 0},
+		{"system flag on a user message", batch(&proto.Envelope{Target: &proto.PID{Address: b.addr, Id: "echo"}, TypeName: "xorc.v1.Event", System: true}), nil, 1, 0},
+		{"empty batch", nil, nil, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := b.core.Stats()
+			deadBefore := dead.Load()
+			err := b.core.Receive(tt.data)
+			if tt.decode+tt.stale > 0 {
+				require.Error(t, err)
+			} else {
+				require.NoError(t, err)
+			}
+			for _, want := range tt.delivered {
+				assert.Equal(t, want, <-e.got)
+			}
+			after := b.core.Stats()
+			assert.Equal(t, tt.decode, after.DecodeErrors-before.DecodeErrors, "decode errors")
+			assert.Equal(t, tt.stale, after.Stale-before.Stale, "stale")
+			assert.Equal(t, uint64(len(tt.delivered)), after.Received-before.Received)
+			assert.Equal(t, tt.decode+tt.stale, after.DeadLettersIn-before.DeadLettersIn)
+			require.Eventually(t, func() bool { return dead.Load()-deadBefore == int64(tt.decode+tt.stale) }, 5*time.Second, time.Millisecond,
+				"each dropped envelope is published as a dead letter")
+		})
+	}
+
+	// A stale request gets a DeadLetterResponse at once instead of timing out.
+	reply := make(chan any, 1)
+	sender, _ := a.sys.ProcessRegistry.Add(funcProcess(func(m any) { reply <- m }), "stale-replies")
+	env := enc(scheme+"b-before", &proto.Event{Type: "stale request"})
+	env.Sender = proto.FromPID(sender)
+	require.Error(t, b.core.Receive(batch(env)))
+	select {
+	case m := <-reply:
+		assert.IsType(t, &pactor.DeadLetterResponse{}, m)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no DeadLetterResponse for the stale request")
+	}
+
+	t.Run("too many envelopes", func(t *testing.T) {
+		c := newNode(t, net, "c", func(c *Config) { c.MaxEnvelopes = 2 })
+		err := c.core.Receive(batch(enc(c.addr, &proto.Event{Type: "1"}), enc(c.addr, &proto.Event{Type: "2"}), enc(c.addr, &proto.Event{Type: "3"})))
+		require.ErrorIs(t, err, proto.ErrTooLarge)
+		st := c.core.Stats()
+		assert.Equal(t, uint64(2), st.Received, "the first two were handed on (to c's dead letters: it has no echo)")
+		assert.Equal(t, uint64(1), st.DecodeErrors, "then the batch was refused")
+	})
+}
+
+func TestNewRequiresConfig(t *testing.T) {
+	sys := pactor.NewActorSystem(pactor.WithLoggerFactory(func(*pactor.ActorSystem) *slog.Logger { return quiet }))
+	defer sys.Shutdown()
+	ok := Config{System: sys, Address: "x://a", Match: func(string) bool { return true }, Dial: func(string) (Link, error) { return nil, errors.New("no") }}
+	for name, tweak := range map[string]func(*Config){
+		"no system":  func(c *Config) { c.System = nil },
+		"no address": func(c *Config) { c.Address = "" },
+		"no dial":    func(c *Config) { c.Dial = nil },
+		"no match":   func(c *Config) { c.Match = nil },
+	} {
+		cfg := ok
+		tweak(&cfg)
+		_, err := New(cfg)
+		assert.Error(t, err, name)
+	}
+	c, err := New(ok)
+	require.NoError(t, err)
+	assert.Equal(t, DefaultSendTimeout, c.cfg.SendTimeout)
+}
