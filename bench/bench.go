@@ -25,6 +25,20 @@ type Row struct {
 	OnewayVsBaseline float64 `json:"oneway_vs_baseline,omitempty"`
 	// RTTP50VsBaseline is RTTP50us / the baseline row's (lower is better).
 	RTTP50VsBaseline float64 `json:"rtt_p50_vs_baseline,omitempty"`
+	// IdleCPUPct is the CPU a connected but idle peer process used, in
+	// percent of one core (two-process rows that measure it).
+	IdleCPUPct float64 `json:"idle_cpu_pct,omitempty"`
+}
+
+// Comparison relates one row to another than the baseline (e.g. a
+// cross-process row's round trip to the in-process one).
+type Comparison struct {
+	Row      string `json:"row"`
+	Baseline string `json:"baseline"`
+	// OnewayRatio is the row's one-way rate / the baseline's (higher is better).
+	OnewayRatio float64 `json:"oneway_ratio"`
+	// RTTP50Ratio is the row's RTT p50 / the baseline's (lower is better).
+	RTTP50Ratio float64 `json:"rtt_p50_ratio"`
 }
 
 // Report is what one `xorc bench` run prints (as a table, or as this JSON).
@@ -33,6 +47,8 @@ type Report struct {
 	// Baseline names the row the ratio fields of the other rows compare to.
 	Baseline string `json:"baseline,omitempty"`
 	Rows     []Row  `json:"rows"`
+	// Comparisons are further ratios the suite asks for (see Suite.Compare).
+	Comparisons []Comparison `json:"comparisons,omitempty"`
 }
 
 // Options sizes a run. Zero fields take the defaults.
@@ -40,6 +56,17 @@ type Options struct {
 	Events   int // one-way events (default DefaultEvents)
 	Requests int // measured request round trips (default DefaultRequests)
 	Warmup   int // unmeasured events and requests before each measurement (default a tenth of Requests)
+	// ShmSpins adds an xorc-shm row per spin budget of the shared-memory
+	// reader (a negative budget: no spinning), to measure its effect.
+	ShmSpins []time.Duration
+	// ShmSpin is the spin budget of the main xorc-shm row (0: the default).
+	ShmSpin time.Duration
+	// Rows, when not empty, runs only the rows whose names start with one of
+	// these.
+	Rows []string
+	// IdleFor is how long two-process rows let the peer idle to measure its
+	// CPU use (default 2 s; negative: do not measure).
+	IdleFor time.Duration
 }
 
 // Defaults of Options.
@@ -58,6 +85,9 @@ func (o Options) withDefaults() Options {
 	if o.Warmup <= 0 {
 		o.Warmup = o.Requests / 10
 	}
+	if o.IdleFor == 0 {
+		o.IdleFor = 2 * time.Second
+	}
 	return o
 }
 
@@ -73,6 +103,10 @@ type Suite struct {
 	Transport string
 	Baseline  string
 	Runners   []Runner
+	// Compare lists further [row, baseline] pairs to report ratios for.
+	Compare [][2]string
+	// Expand, if set, returns the runners for o (e.g. one row per option).
+	Expand func(o Options) []Runner
 }
 
 var (
@@ -113,7 +147,14 @@ func Run(ctx context.Context, transport string, o Options) (*Report, error) {
 	}
 	o = o.withDefaults()
 	rep := &Report{Transport: transport, Baseline: s.Baseline, Rows: []Row{}}
-	for _, r := range s.Runners {
+	runners := s.Runners
+	if s.Expand != nil {
+		runners = s.Expand(o)
+	}
+	for _, r := range runners {
+		if len(o.Rows) > 0 && !slices.ContainsFunc(o.Rows, func(p string) bool { return strings.HasPrefix(r.Name, p) }) {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -125,7 +166,27 @@ func Run(ctx context.Context, transport string, o Options) (*Report, error) {
 		rep.Rows = append(rep.Rows, row)
 	}
 	rep.fillRatios()
+	rep.compare(s.Compare)
 	return rep, nil
+}
+
+func (r *Report) compare(pairs [][2]string) {
+	find := func(name string) (Row, bool) {
+		i := slices.IndexFunc(r.Rows, func(row Row) bool { return row.Name == name })
+		if i < 0 {
+			return Row{}, false
+		}
+		return r.Rows[i], true
+	}
+	for _, p := range pairs {
+		row, ok1 := find(p[0])
+		base, ok2 := find(p[1])
+		if !ok1 || !ok2 || base.OnewayPerSec <= 0 || base.RTTP50us <= 0 {
+			continue
+		}
+		r.Comparisons = append(r.Comparisons, Comparison{Row: p[0], Baseline: p[1],
+			OnewayRatio: round(row.OnewayPerSec/base.OnewayPerSec, 3), RTTP50Ratio: round(row.RTTP50us/base.RTTP50us, 3)})
+	}
 }
 
 func (r *Report) fillRatios() {
@@ -159,12 +220,24 @@ func (r *Report) WriteTable(w io.Writer) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "row\tone-way/s\tRTT p50 µs\tp99 µs\tp999 µs\tone-way vs base\tp50 vs base\t")
+	fmt.Fprintln(tw, "row\tone-way/s\tRTT p50 µs\tp99 µs\tp999 µs\tone-way vs base\tp50 vs base\tidle CPU\t")
 	for _, row := range r.Rows {
-		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.2f\t%.2f\t%s\t%s\t\n", row.Name, row.OnewayPerSec,
-			row.RTTP50us, row.RTTP99us, row.RTTP999us, ratio(row.OnewayVsBaseline), ratio(row.RTTP50VsBaseline))
+		idle := "-"
+		if row.IdleCPUPct > 0 {
+			idle = fmt.Sprintf("%.3f%%", row.IdleCPUPct)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s\t\n", row.Name, row.OnewayPerSec,
+			row.RTTP50us, row.RTTP99us, row.RTTP999us, ratio(row.OnewayVsBaseline), ratio(row.RTTP50VsBaseline), idle)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, c := range r.Comparisons {
+		if _, err := fmt.Fprintf(w, "%s vs %s: one-way %.2fx, RTT p50 %.2fx\n", c.Row, c.Baseline, c.OnewayRatio, c.RTTP50Ratio); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func ratio(x float64) string {

@@ -68,7 +68,7 @@ func TestRunSuiteRatiosAndErrors(t *testing.T) {
 	}})
 	rep, err := Run(context.Background(), "test-fake", Options{})
 	require.NoError(t, err)
-	assert.Equal(t, Options{Events: DefaultEvents, Requests: DefaultRequests, Warmup: DefaultRequests / 10}, seen)
+	assert.Equal(t, Options{Events: DefaultEvents, Requests: DefaultRequests, Warmup: DefaultRequests / 10, IdleFor: 2 * time.Second}, seen)
 	assert.Equal(t, 3.0, rep.Rows[0].OnewayVsBaseline)
 	assert.Equal(t, 0.5, rep.Rows[0].RTTP50VsBaseline)
 	assert.Zero(t, rep.Rows[1].OnewayVsBaseline)

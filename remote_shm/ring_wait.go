@@ -3,6 +3,7 @@ package remote_shm
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -78,6 +79,10 @@ func (r *Ring) Wait(ctx context.Context, spin Spin) error {
 				if spin.Duration > 0 && time.Since(start) >= spin.Duration {
 					break
 				}
+				// Let this process's runnable goroutines (the actor the
+				// last record woke, a requester waiting for its reply) run
+				// on our P first, then give the CPU to other threads.
+				runtime.Gosched()
 				osYield()
 			}
 		}

@@ -13,9 +13,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+
+	"github.com/xorc-dev/xorc/bench"
 )
 
 func main() {
+	if bench.IsPeer() { // `xorc bench` re-executes itself as its peer process
+		os.Exit(bench.PeerMain())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -153,7 +153,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"bench", "--events", "0"}, 2, "positive"},
 		{[]string{"bench", "--nope"}, 2, "flag provided but not defined"},
 		{[]string{"bench", "extra"}, 2, "no arguments"},
-		{[]string{"bench", "--transport", "shm", "--events", "10", "--requests", "10"}, 1, "no benchmark for transport"},
+		{[]string{"bench", "--transport", "carrier-pigeon", "--events", "10", "--requests", "10"}, 1, "no benchmark for transport"},
+		{[]string{"bench", "--spin-sweep", "fast"}, 2, "--spin-sweep"},
 		{[]string{"machine", "run", "/nonexistent/case.json"}, 1, "no such file"},
 		{[]string{"machine", "run", "a", "b"}, 2, "at most one FILE"},
 	}
