@@ -51,6 +51,8 @@ type Orchestrator struct {
 	local  sync.Map   // machine ID -> *localMachine, machines of this process (read lock-free on the hot path)
 	closed atomic.Bool
 	seq    atomic.Uint64
+
+	touchStop, touchDone chan struct{} // the last-activity loop, for registries that record it
 }
 
 // localMachine is a machine of this process. Each has its own counters, so
@@ -110,7 +112,43 @@ func New(system *pactor.ActorSystem, cfg Config, opts ...Option) (*Orchestrator,
 		log:       log.With(slog.String("xorc", cfg.Name)),
 	}
 	orc.router = router{orc}
+	if tr, ok := orc.reg.(toucher); ok {
+		orc.touchStop = make(chan struct{})
+		orc.touchDone = make(chan struct{})
+		go orc.touchLoop(tr)
+	}
 	return orc, nil
+}
+
+// toucher is a registry that records machines' last activity (the
+// shared-memory one: `xorc inspect` shows it).
+type toucher interface{ Touch(machineID string) error }
+
+// touchEvery is how often the orchestrator records which of its machines
+// processed events since the last look (rather than a registry write per
+// event).
+const touchEvery = 500 * time.Millisecond
+
+func (o *Orchestrator) touchLoop(r toucher) {
+	defer close(o.touchDone)
+	seen := map[string]uint64{}
+	tick := time.NewTicker(touchEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-o.touchStop:
+			return
+		case <-tick.C:
+		}
+		o.local.Range(func(k, v any) bool {
+			id, n := k.(string), v.(*localMachine).stats.Events.Load()
+			if seen[id] != n {
+				seen[id] = n
+				_ = r.Touch(id)
+			}
+			return true
+		})
+	}
 }
 
 // System is the actor system the orchestrator runs on.
@@ -408,6 +446,10 @@ func (o *Orchestrator) Close() error {
 	defer o.mu.Unlock()
 	if o.closed.Swap(true) {
 		return nil
+	}
+	if o.touchStop != nil {
+		close(o.touchStop)
+		<-o.touchDone
 	}
 	var pids []*pactor.PID
 	var errs []error

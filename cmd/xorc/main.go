@@ -2,7 +2,8 @@
 //
 //	xorc demo                      a wafer tool: several machines talking by ID
 //	xorc machine run [FILE]        run oracle cases (stdin without FILE)
-//	xorc bench [--transport inproc] [--json] [--events N] [--requests N]
+//	xorc bench [--transport inproc|shm] [--json] [--events N] [--requests N]
+//	xorc inspect NAME [--json]     show a shared-memory segment, like ipcs
 package main
 
 import (
@@ -30,8 +31,11 @@ func main() {
 const usage = `usage:
   xorc demo                                  run the wafer-tool demo in one process
   xorc machine run [FILE]                    run oracle-format cases (stdin without FILE)
-  xorc bench [--transport inproc] [--json]   measure one-way events/s and request RTT
-             [--events N] [--requests N] [--warmup N]
+  xorc bench [--transport inproc|shm] [--json]   measure one-way events/s and request RTT
+             [--events N] [--requests N] [--warmup N] [--rows NAMES]
+             shm: [--spin D] [--spin-sweep D,D,...] [--idle D]
+  xorc inspect NAME [--json]                 show the shared-memory segment of system NAME
+                                             (or a segment file path), read-only, like ipcs
 `
 
 // errUsage marks a command-line mistake (exit status 2).
@@ -68,6 +72,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return cmdMachineRun(args[2:], stdin, stdout)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout, stderr)
+	case "inspect":
+		return cmdInspect(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		return flag.ErrHelp
 	}
