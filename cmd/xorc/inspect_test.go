@@ -67,7 +67,7 @@ func TestInspect(t *testing.T) {
 			RegisteredAt time.Time
 			LastActivity time.Time
 		}
-		Inboxes   []struct {
+		Inboxes []struct {
 			Slot  int `json:"slot"`
 			Stats struct {
 				Sent     uint64 `json:"sent"`
