@@ -81,7 +81,7 @@ func main() {
 		}
 		return
 	}
-	if err := parent(); err != nil {
+	if err := parent(os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -136,7 +136,7 @@ func child(id string) error {
 	return nil
 }
 
-func parent() error {
+func parent(stdout io.Writer) error {
 	name := os.Getenv("XORC_NAME")
 	if name == "" {
 		name = fmt.Sprintf("example-shm-%d", os.Getpid())
@@ -145,12 +145,12 @@ func parent() error {
 		// this example cleans up after itself.
 		defer os.Remove(filepath.Join(registry.DefaultDir, "xorc."+name))
 	}
-	fmt.Printf("system %q: shared memory segment %s\n", name, filepath.Join(registry.DefaultDir, "xorc."+name))
+	fmt.Fprintf(stdout, "system %q: shared memory segment %s\n", name, filepath.Join(registry.DefaultDir, "xorc."+name))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
 	var out sync.Mutex // one line at a time from three processes
-	w := &lineWriter{mu: &out, w: os.Stdout}
+	w := &lineWriter{mu: &out, w: stdout}
 	system, orc, changes, err := start(ctx, "loadport", w)
 	if err != nil {
 		return err
