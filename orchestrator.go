@@ -127,7 +127,7 @@ type toucher interface{ Touch(machineID string) error }
 // touchEvery is how often the orchestrator records which of its machines
 // processed events since the last look (rather than a registry write per
 // event).
-const touchEvery = 500 * time.Millisecond
+const touchEvery = time.Second
 
 func (o *Orchestrator) touchLoop(r toucher) {
 	defer close(o.touchDone)

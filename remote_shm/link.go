@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -143,6 +144,10 @@ func (t *Transport) read() {
 		}
 		if n > 0 {
 			stuckSince = time.Time{}
+			// Let the goroutines those records woke (an actor, a waiting
+			// requester) run on this P now, rather than wait for another
+			// thread to be woken to steal them.
+			runtime.Gosched()
 			continue
 		}
 		if t.ctx.Err() != nil {

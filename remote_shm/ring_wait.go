@@ -26,9 +26,10 @@ type Spin struct {
 var DefaultSpin = Spin{Duration: 10 * time.Microsecond}
 
 // sleepSlice bounds one FUTEX_WAIT so that Wait re-checks ctx even if the
-// wake-up from context.AfterFunc were missed; an idle consumer wakes 10
-// times a second for a few microseconds.
-const sleepSlice = 100 * time.Millisecond
+// wake-up from context.AfterFunc were missed; an idle consumer wakes once a
+// second (every wake-up of an idle Go process costs it tens of
+// microseconds of CPU across its runtime threads).
+const sleepSlice = time.Second
 
 // Wait blocks the consumer until a committed record is at the head, Wake is
 // called (after Wait began), or ctx ends (then it returns ctx's error,
@@ -53,8 +54,10 @@ const sleepSlice = 100 * time.Millisecond
 // compares and queues atomically), or the waiter is queued already and
 // FUTEX_WAKE wakes it. A busy consumer costs producers only the load in P2,
 // and many producers committing to a sleeper make one FUTEX_WAKE, not one
-// each. Cancellation: context.AfterFunc calls Wake; each FUTEX_WAIT is also
-// bounded by 100 ms (or the deadline) as a safety net.
+// each. Cancellation: context.AfterFunc calls Wake (and Wait returns only
+// after that call, so the caller may unmap the ring once Wait returned);
+// each FUTEX_WAIT is also bounded by 1 s (or the deadline) as a safety
+// net.
 func (r *Ring) Wait(ctx context.Context, spin Spin) error {
 	entry := atomic.LoadUint32(r.futex) // a Wake from now on ends this Wait
 	if r.readable() {
@@ -89,8 +92,18 @@ func (r *Ring) Wait(ctx context.Context, spin Spin) error {
 	}
 	defer atomic.StoreUint32(r.sleeping, 0)
 	if ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, r.Wake)
-		defer stop()
+		// Wait returns only once the wake-up has run, if it started: the
+		// ring's memory may be unmapped as soon as the consumer is done.
+		woken := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
+			defer close(woken)
+			r.Wake()
+		})
+		defer func() {
+			if !stop() {
+				<-woken
+			}
+		}()
 	}
 	for {
 		atomic.StoreUint32(r.sleeping, 1) // C1 (again each round: a waking producer clears it)

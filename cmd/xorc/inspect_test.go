@@ -50,7 +50,7 @@ func TestInspect(t *testing.T) {
 	}
 	_, err := b.Request(ctx, "alpha", actor.Event{Type: "T"})
 	require.NoError(t, err)
-	time.Sleep(600 * time.Millisecond) // counters are published every 100 ms, activity every 500 ms
+	time.Sleep(1100 * time.Millisecond) // counters are published every 250 ms, activity every second
 
 	code, out, errOut := runCLI(t, "", "inspect", name)
 	require.Equal(t, 0, code, errOut)

@@ -78,6 +78,10 @@ type Config struct {
 	MaxEnvelopes int
 	// Logger (default: the actor system's).
 	Logger *slog.Logger
+	// AwaitReply, if set, is called after a write that may bring a reply
+	// soon (a request's envelope carries its sender): the transport can get
+	// its reader ready (e.g. spinning rather than asleep in the kernel).
+	AwaitReply func()
 }
 
 // Core is the routing core of one transport in one process.

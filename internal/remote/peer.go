@@ -235,6 +235,9 @@ func (p *peer) writeOne(env *proto.Envelope, deadline time.Time) error {
 	if err := p.link.Send(deadline, buf); err != nil {
 		return err
 	}
+	if env.Sender != nil && p.c.cfg.AwaitReply != nil {
+		p.c.cfg.AwaitReply()
+	}
 	p.c.ctr.add(CSent, 1)
 	p.c.ctr.add(CSentBatches, 1)
 	p.c.ctr.add(CSentBytes, uint64(len(buf)))
@@ -311,6 +314,9 @@ func (p *peer) drainOnce() bool {
 	}
 	p.buf = buf
 	err := p.link.Send(deadline, buf)
+	if err == nil && p.c.cfg.AwaitReply != nil {
+		p.c.cfg.AwaitReply()
+	}
 	if err == nil {
 		p.c.ctr.add(CSent, uint64(len(p.taken)))
 		p.c.ctr.add(CSentBatches, 1)

@@ -1,0 +1,103 @@
+//go:build linux
+
+package xorc
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	pactor "github.com/asynkron/protoactor-go/actor"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/xorc-dev/xorc/actor"
+	"github.com/xorc-dev/xorc/registry"
+)
+
+// Two members of one shared-memory system in this process (two actor
+// systems, two slots, two inboxes): the CPU cost of the cross-process path
+// without a second process's scheduling. The two-process figures come from
+// `xorc bench --transport shm`.
+func benchPair(b *testing.B) (a, z *Orchestrator) {
+	name := fmt.Sprintf("bench-pair-%d", os.Getpid())
+	b.Cleanup(func() { _ = os.Remove(filepath.Join(registry.DefaultDir, "xorc."+name)) })
+	cfg := Config{Transport: SharedMemory, Name: name, Shm: ShmConfig{MaxProcesses: 4, MaxMachines: 8}}
+	if v := os.Getenv("XORC_SHM_SPIN"); v != "" {
+		d, _ := time.ParseDuration(v)
+		cfg.Shm.Spin = Duration(d)
+	}
+	mk := func() *Orchestrator {
+		sys := pactor.NewActorSystem(pactor.WithLoggerFactory(quietLogger))
+		b.Cleanup(sys.Shutdown)
+		o, err := New(sys, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = o.Close() })
+		return o
+	}
+	a, z = mk(), mk()
+	m, err := actor.LoadJSON([]byte(`{"id": "t", "initial": "a", "states": {"a": {"on": {"T": "b"}}, "b": {"on": {"T": "a"}}}}`), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := z.Spawn(context.Background(), "toggle", m); err != nil {
+		b.Fatal(err)
+	}
+	return a, z
+}
+
+// cpuNs reports the process's CPU time per operation (both members, all
+// threads): less sensitive to a loaded machine than wall time.
+func cpuNs(b *testing.B) func() {
+	var before unix.Rusage
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &before)
+	return func() {
+		var after unix.Rusage
+		_ = unix.Getrusage(unix.RUSAGE_SELF, &after)
+		used := after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano()
+		b.ReportMetric(float64(used)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+func BenchmarkShmSendOneWay(b *testing.B) {
+	a, z := benchPair(b)
+	ctx := context.Background()
+	ev := actor.Event{Type: "T"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer cpuNs(b)()
+	for range b.N {
+		if err := a.Send(ctx, "toggle", ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := a.Snapshot(ctx, "toggle"); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	za, _ := a.TransportStats()
+	zz, _ := z.TransportStats()
+	b.ReportMetric(float64(za.Sent)/float64(za.SentBatches), "envelopes/batch")
+	if zz.Shm.Inbox.FullWaits > 0 {
+		b.ReportMetric(float64(zz.Shm.Inbox.FullWaits), "full-waits")
+	}
+}
+
+func BenchmarkShmRequest(b *testing.B) {
+	a, _ := benchPair(b)
+	ctx := context.Background()
+	ev := actor.Event{Type: "T"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer cpuNs(b)()
+	for range b.N {
+		if _, err := a.Request(ctx, "toggle", ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
