@@ -53,6 +53,9 @@ type Orchestrator struct {
 	seq    atomic.Uint64
 
 	touchStop, touchDone chan struct{} // the last-activity loop, for registries that record it
+
+	rmu    sync.RWMutex
+	rcache map[string]remotePID // machine ID -> PID in another process, while the registry's generation holds
 }
 
 // localMachine is a machine of this process. Each has its own counters, so
@@ -369,8 +372,48 @@ func (o *Orchestrator) Lookup(machineID string) (*pactor.PID, error) {
 	return o.remote(machineID)
 }
 
+// generationer is a registry with a mutation counter (the shared-memory
+// one): lookups can be cached until it changes.
+type generationer interface{ Generation() uint64 }
+
+// remoteCacheMax bounds the cache of remote machines' PIDs.
+const remoteCacheMax = 4096
+
+type remotePID struct {
+	pid *pactor.PID
+	gen uint64
+}
+
 // remote resolves a machine that is not (or no longer) in this process.
+// With a registry that counts its mutations, the PID is cached until the
+// next registration, unregistration or death anywhere in the system (a
+// lookup in shared memory, and the clock read it needs, cost more than the
+// send itself).
 func (o *Orchestrator) remote(machineID string) (*pactor.PID, error) {
+	g, cacheable := o.reg.(generationer)
+	var gen uint64
+	if cacheable {
+		gen = g.Generation()
+		o.rmu.RLock()
+		c, ok := o.rcache[machineID]
+		o.rmu.RUnlock()
+		if ok && c.gen == gen && gen != 0 {
+			return c.pid, nil
+		}
+	}
+	pid, err := o.lookupRemote(machineID)
+	if err == nil && cacheable && gen != 0 {
+		o.rmu.Lock()
+		if o.rcache == nil || len(o.rcache) >= remoteCacheMax {
+			o.rcache = map[string]remotePID{}
+		}
+		o.rcache[machineID] = remotePID{pid, gen}
+		o.rmu.Unlock()
+	}
+	return pid, err
+}
+
+func (o *Orchestrator) lookupRemote(machineID string) (*pactor.PID, error) {
 	m, err := o.reg.Lookup(machineID)
 	if err != nil {
 		return nil, err

@@ -91,6 +91,10 @@ func Encode(target, sender *pactor.PID, msg any) (*Envelope, error) {
 	}, nil
 }
 
+// WireForm returns the protobuf message msg travels as: msg itself, or its
+// Wirer form. Anything else fails with ErrUnknownType.
+func WireForm(msg any) (gproto.Message, error) { return wireForm(msg) }
+
 func wireForm(msg any) (gproto.Message, error) {
 	switch m := msg.(type) {
 	case nil:

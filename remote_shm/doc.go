@@ -3,12 +3,54 @@
 // many-producer / single-consumer ring in shared memory that the other
 // processes write records into.
 //
+// # The transport
+//
+// New joins (or creates) the system's segment (package registry: the
+// process table, the machine table, one inbox region per process slot),
+// formats this process's inbox ring in its slot's region and publishes its
+// address, shm://<name>/<slot>.<generation>. Start attaches it to a
+// proto.actor ActorSystem: it sets the system's address, registers the
+// routing core (internal/remote) as the address resolver for the other
+// processes' PIDs, and starts the reader. Plain proto.actor code (Send,
+// Request, RequestFuture, Watch) then crosses processes; the facade (package
+// xorc, Config{Transport: SharedMemory}) adds routing by machine ID.
+//
+// Outbound, the core encodes envelopes (package proto) and batches them per
+// peer; a link writes each batch as one ring record (type RecordBatch) into
+// the peer's inbox, as producer id = this process's slot, through one ring
+// handle per peer slot (so this process's writes with its id are
+// serialised). A full inbox makes the write wait until the send's deadline,
+// then fail with an error wrapping ErrFull and ErrRingFull that names the
+// peer; a peer found dead fails with registry.ErrProcessDied.
+//
+// Inbound, the reader goroutine reads records (Read), hands each batch to the
+// core (decode, deliver to local PIDs), spins Options.Spin when the inbox is
+// empty, then sleeps on the ring's futex. It gets past a record whose
+// producer died between claim and commit (Unblock) when the registry reports
+// that process dead, and every 10 ms while stuck, never before the death is
+// known.
+//
+// Slots are reused: a restarted process may get the slot (and producer id)
+// of a dead one, with the next generation. It clears its producer line in
+// every ring before writing anywhere (ResetProducer), so that a claim its
+// predecessor left does not pass for a live one. A writer that still holds
+// the old generation's address when the slot changes hands can land a
+// record in the new ring: every envelope names its target address, and the
+// receiver counts and dead-letters envelopes addressed to an earlier
+// generation (remote.Stats.Stale).
+//
+// The inbox region starts with a 256-byte block (magic 'XSHM', version, the
+// core's counters and the reader's, published every 250 ms) that `xorc
+// inspect` reads with ReadInbox; the ring follows it.
+//
 // # The ring
 //
 // A ring lives in any shared-mapped []byte region (a slice of the registry's
 // segment, or a file in /dev/shm mapped MAP_SHARED). FormatRing lays it out
-// (the owner does this when it takes its slot); AttachRing validates an
-// existing one (producers, a restarted owner, `xorc inspect`). The layout, in
+// (the owner does this when it takes its slot; FormatZeroedRing when the
+// region is known to be zero, writing only the header so that tmpfs pages
+// stay unallocated until used); AttachRing validates an existing one
+// (producers, a restarted owner, `xorc inspect`). The layout, in
 // bytes from the start of the region (hot words 128 bytes apart so that no two
 // of them share a cache line or an adjacent-line prefetch pair):
 //

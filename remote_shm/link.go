@@ -25,7 +25,7 @@ func (t *Transport) dial(address string) (remote.Link, error) {
 		return nil, fmt.Errorf("%w: %q is not a process of system %q", remote.ErrNotRemote, address, t.opts.Name)
 	}
 	l := &link{t: t, slot: slot, gen: gen, addr: address}
-	l.check = l.alive
+	l.check, l.checkAlive = l.waitCheck, l.alive
 	if slot == t.self.Slot || !t.reg.IsAlive(slot, gen) {
 		return nil, l.goneErr()
 	}
@@ -59,13 +59,17 @@ func (t *Transport) producerRing(slot int) (*Ring, error) {
 
 // link writes batches into one peer's inbox ring.
 type link struct {
-	t     *Transport
-	slot  int
-	gen   uint32
-	addr  string
-	ring  *Ring
-	check func() error // l.alive, bound once: WriteBy allocates nothing
-	down  atomic.Bool
+	t          *Transport
+	slot       int
+	gen        uint32
+	addr       string
+	ring       *Ring
+	check      func() error // l.waitCheck and l.alive, bound once: WriteBy allocates nothing
+	checkAlive func() error
+	down       atomic.Bool
+	// waitUntil is when a write with no deadline of its own gives up
+	// waiting for room (set at its first wait; used by one writer at a time).
+	waitUntil time.Time
 }
 
 func (l *link) MaxBatch() int { return l.ring.MaxPayload() }
@@ -82,6 +86,22 @@ func (l *link) alive() error {
 		return nil
 	}
 	return l.goneErr()
+}
+
+// waitCheck runs between the rounds of a write waiting for room: it ends the
+// wait when the peer died, the transport closes, or (for a write without a
+// deadline) the send timeout passed since the wait began.
+func (l *link) waitCheck() error {
+	if err := l.alive(); err != nil {
+		return err
+	}
+	now := time.Now()
+	if l.waitUntil.IsZero() {
+		l.waitUntil = now.Add(l.t.sendTimeout())
+	} else if now.After(l.waitUntil) {
+		return fmt.Errorf("no room within the send timeout %v: %w", l.t.sendTimeout(), context.DeadlineExceeded)
+	}
+	return nil
 }
 
 func (l *link) goneErr() error {
@@ -101,9 +121,14 @@ func (l *link) Send(deadline time.Time, batch []byte) error {
 	if l.t.closed {
 		return fmt.Errorf("%w: sending to %s", remote.ErrClosed, l.addr)
 	}
-	err := l.check()
+	err := l.alive()
 	if err == nil {
-		err = l.ring.WriteBy(deadline, l.check, l.t.self.Slot, RecordBatch, batch)
+		l.waitUntil = time.Time{}
+		check := l.check
+		if !deadline.IsZero() {
+			check = l.checkAlive
+		}
+		err = l.ring.WriteBy(deadline, check, l.t.self.Slot, RecordBatch, batch)
 		if err == nil {
 			return nil
 		}

@@ -261,6 +261,13 @@ func ParseAddress(address string) (name string, slot int, gen uint32, err error)
 
 func (t *Transport) match(address string) bool { return strings.HasPrefix(address, t.prefix) }
 
+func (t *Transport) sendTimeout() time.Duration {
+	if t.opts.SendTimeout > 0 {
+		return t.opts.SendTimeout
+	}
+	return remote.DefaultSendTimeout
+}
+
 // Start attaches the transport to system: it sets the system's address,
 // registers the address resolver for the other processes' PIDs and starts
 // the reader. Call it once, before spawning actors on system.

@@ -257,3 +257,39 @@ func TestTransportInProcess(t *testing.T) {
 		}, 5*time.Second, 5*time.Millisecond)
 	})
 }
+
+// An inbox nobody reads fills up: a send with a deadline fails at it, one
+// without at the send timeout, with ErrFull naming the target; never
+// silently.
+func TestFullInboxFailsAtTheDeadline(t *testing.T) {
+	o := testOptions(t)
+	o.SendTimeout = 50 * time.Millisecond
+	a := newMember(t, o)
+	deaf, err := New(o) // joined, inbox formatted, never started: nothing reads
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = deaf.Close() })
+	to := pactor.NewPID(deaf.Address(), "x")
+	ev := &proto.Event{Type: "fill", Payload: make([]byte, 400)}
+	var err2 error
+	n := 0
+	for ; n < 1000; n++ {
+		if err2 = a.t.Deliver(context.Background(), to, nil, ev); err2 != nil {
+			break
+		}
+	}
+	require.Error(t, err2, "16 KiB of inbox cannot take 1000 messages of 400 bytes")
+	require.ErrorIs(t, err2, ErrFull)
+	require.ErrorIs(t, err2, ErrRingFull)
+	assert.Contains(t, err2.Error(), deaf.Address())
+	assert.Greater(t, n, 10)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	err = a.t.Deliver(ctx, to, nil, ev)
+	require.ErrorIs(t, err, ErrFull)
+	assert.Less(t, time.Since(t0), 2*time.Second)
+	st := a.t.Stats()
+	assert.Equal(t, uint64(2), st.SendErrors)
+	assert.GreaterOrEqual(t, deaf.Stats().Inbox.FullWaits, uint64(2))
+}

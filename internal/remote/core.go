@@ -34,8 +34,10 @@ var (
 type Link interface {
 	// Send hands one encoded proto.Batch (at most MaxBatch bytes) to the
 	// peer; batch is not retained after Send returns. When the peer cannot
-	// take it yet, Send waits until deadline (if not zero), then fails with an
-	// error wrapping ErrFull; a peer found dead fails with an error wrapping
+	// take it yet, Send waits until deadline, or when deadline is zero for
+	// the transport's send timeout from when it starts waiting (reading the
+	// clock only then: it is slow on some VMs), then fails with an error
+	// wrapping ErrFull; a peer found dead fails with an error wrapping
 	// registry.ErrProcessDied. The error should name the peer.
 	Send(deadline time.Time, batch []byte) error
 	// MaxBatch is the largest batch Send accepts.
@@ -66,8 +68,10 @@ type Config struct {
 	// again: it is gone, or the address is malformed. A transport whose
 	// connections may recover connects lazily, in the link.
 	Dial func(address string) (Link, error)
-	// SendTimeout is the deadline of a send whose caller has none (proto.actor
-	// sends, Deliver without a context deadline). Default DefaultSendTimeout.
+	// SendTimeout bounds the waits of a send whose caller gives no deadline
+	// (proto.actor sends, Deliver without a context deadline): for room in
+	// the peer's queue here; links apply their own (the transport's) to a
+	// zero deadline. Default DefaultSendTimeout.
 	SendTimeout time.Duration
 	// MaxQueueBytes bounds the encoded envelopes queued for one peer; a send
 	// beyond it waits for room until its deadline (default
@@ -91,6 +95,7 @@ type Core struct {
 	addr string
 	ctr  *Counters
 	log  *slog.Logger
+	fast fastIn // the inbound hot path's caches
 
 	peers sync.Map // address -> *peer: live peers (read on every send)
 
@@ -179,18 +184,9 @@ func (c *Core) Deliver(ctx context.Context, target, sender *pactor.PID, msg any)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("deliver to %s/%s: %w", target.Address, target.Id, err)
 	}
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(c.cfg.SendTimeout)
-	}
+	deadline, _ := ctx.Deadline() // zero: the send timeout, from when a wait starts
 	p := c.peer(target.Address)
-	env, err := proto.Encode(target, sender, msg)
-	if err == nil {
-		err = p.send(env, deadline, nil)
-	} else {
-		c.ctr.add(CEncodeErrors, 1)
-	}
-	if err != nil {
+	if err := p.send(target, sender, msg, deadline, nil); err != nil {
 		c.ctr.add(CSendErrors, 1)
 		return fmt.Errorf("deliver to %s/%s: %w", target.Address, target.Id, err)
 	}

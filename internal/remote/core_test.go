@@ -53,6 +53,9 @@ func (l *memLink) Send(deadline time.Time, batch []byte) error {
 	gate := l.net.gate
 	l.net.mu.Unlock()
 	if gate != nil {
+		if deadline.IsZero() { // the link's own send timeout
+			deadline = time.Now().Add(5 * time.Second)
+		}
 		l.net.inGate.Add(1)
 		select {
 		case <-gate:

@@ -55,6 +55,9 @@ func (c *Core) Receive(batch []byte) error {
 			if n++; n > c.cfg.MaxEnvelopes {
 				return c.badBatch(first, fmt.Errorf("%w: batch of more than %d envelopes", proto.ErrTooLarge, c.cfg.MaxEnvelopes))
 			}
+			if c.fastReceive(v) {
+				continue
+			}
 			if err := c.receiveEnvelope(v); err != nil && first == nil {
 				first = err
 			}

@@ -114,23 +114,18 @@ func (p *peer) unwatched(watchee, watcher *pactor.PID) {
 }
 
 func (p *peer) sendAsync(pid *pactor.PID, message any, system bool) {
-	env, err := proto.Encode(pid, nil, message)
-	if err != nil {
-		p.c.ctr.add(CEncodeErrors, 1)
-	} else {
-		err = p.send(env, time.Now().Add(p.c.cfg.SendTimeout), &item{target: pid, msg: message, system: system})
-	}
+	err := p.send(pid, nil, message, time.Time{}, &item{target: pid, msg: message, system: system})
 	if err != nil {
 		p.c.ctr.add(CSendErrors, 1)
 		p.c.deadLetterOut(pid, message, system, err)
 	}
 }
 
-// send writes env to the peer, or queues it. async (non-nil for a
-// proto.actor send) means the caller does not wait for a queued envelope: its
-// failure is reported as a dead letter. The error is the outcome of the
-// write, or of queueing it for an async send.
-func (p *peer) send(env *proto.Envelope, deadline time.Time, async *item) error {
+// send writes msg for target (sender: the reply address) to the peer, or
+// queues it. async (non-nil for a proto.actor send) means the caller does not
+// wait for a queued envelope: its failure is reported as a dead letter. The
+// error is the outcome of the write, or of queueing it for an async send.
+func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, async *item) error {
 	p.mu.Lock()
 	if p.err != nil {
 		err := p.err
@@ -141,20 +136,20 @@ func (p *peer) send(env *proto.Envelope, deadline time.Time, async *item) error 
 		// Idle: write it ourselves, now.
 		p.writing = true
 		p.mu.Unlock()
-		err := p.writeOne(env, deadline)
+		err := p.writeOne(target, sender, msg, deadline)
 		p.release()
 		return err
 	}
 	p.mu.Unlock()
 
-	data, err := encodeField(nil, env)
+	data, err := appendEnvelope(nil, target, sender, msg)
 	if err != nil {
 		p.c.ctr.add(CEncodeErrors, 1)
 		return err
 	}
 	if len(data) > p.maxBatch {
 		p.c.ctr.add(CEncodeErrors, 1)
-		return p.tooLarge(env, len(data))
+		return p.tooLarge(target, msg, len(data))
 	}
 	it := item{data: data, deadline: deadline}
 	if async != nil {
@@ -171,6 +166,9 @@ func (p *peer) send(env *proto.Envelope, deadline time.Time, async *item) error 
 		ch := p.space
 		p.mu.Unlock()
 		p.c.ctr.add(CQueueFull, 1)
+		if deadline.IsZero() {
+			deadline = time.Now().Add(p.c.cfg.SendTimeout)
+		}
 		if !waitUntil(ch, deadline) {
 			return fmt.Errorf("%w: %s: %d bytes already queued (limit %d) until the deadline", ErrFull, p.addr, p.queued(), p.c.cfg.MaxQueueBytes)
 		}
@@ -215,27 +213,27 @@ func waitUntil(ch <-chan struct{}, deadline time.Time) bool {
 	}
 }
 
-func (p *peer) tooLarge(env *proto.Envelope, n int) error {
-	return fmt.Errorf("%w: %s for %s/%s is %d bytes encoded, the limit is %d",
-		ErrTooLarge, env.TypeName, env.Target.GetAddress(), env.Target.GetId(), n, p.maxBatch)
+func (p *peer) tooLarge(target *pactor.PID, msg any, n int) error {
+	return fmt.Errorf("%w: %T for %s/%s is %d bytes encoded, the limit is %d",
+		ErrTooLarge, pactor.UnwrapEnvelopeMessage(msg), target.Address, target.Id, n, p.maxBatch)
 }
 
 // writeOne writes a single envelope as a batch (the caller is the writer).
-func (p *peer) writeOne(env *proto.Envelope, deadline time.Time) error {
-	buf, err := encodeField(p.buf[:0], env)
+func (p *peer) writeOne(target, sender *pactor.PID, msg any, deadline time.Time) error {
+	buf, err := appendEnvelope(p.buf[:0], target, sender, msg)
 	if err != nil {
 		p.c.ctr.add(CEncodeErrors, 1)
 		return err
 	}
 	if len(buf) > p.maxBatch {
 		p.c.ctr.add(CEncodeErrors, 1)
-		return p.tooLarge(env, len(buf))
+		return p.tooLarge(target, msg, len(buf))
 	}
 	p.buf = buf
 	if err := p.link.Send(deadline, buf); err != nil {
 		return err
 	}
-	if env.Sender != nil && p.c.cfg.AwaitReply != nil {
+	if p.c.cfg.AwaitReply != nil && (sender != nil || pactor.UnwrapEnvelopeSender(msg) != nil) {
 		p.c.cfg.AwaitReply()
 	}
 	p.c.ctr.add(CSent, 1)
@@ -289,11 +287,11 @@ func (p *peer) drainOnce() bool {
 	}
 	p.writing = true
 	n, size := 0, 0
-	deadline := p.q[0].deadline
+	var deadline time.Time // zero: the link's send timeout
 	for n < len(p.q) && (n == 0 || size+len(p.q[n].data) <= p.maxBatch) {
 		size += len(p.q[n].data)
-		if p.q[n].deadline.Before(deadline) {
-			deadline = p.q[n].deadline // a batch waits no longer than its most urgent envelope
+		if d := p.q[n].deadline; !d.IsZero() && (deadline.IsZero() || d.Before(deadline)) {
+			deadline = d // a batch waits no longer than its most urgent envelope
 		}
 		n++
 	}

@@ -1,0 +1,406 @@
+package remote
+
+// The envelope codec of the hot path. Encoding writes an envelope straight
+// into the batch buffer, byte for byte what proto.MarshalEnvelope writes for
+// proto.Encode's Envelope, without building the Envelope, its PIDs or, for
+// events, the payload's own buffer. Decoding handles the common case (a
+// user message for this process, no header, every field once) without the
+// reflection-driven unmarshaller and with cached PIDs; anything else (system
+// messages, headers, other addresses, duplicate or unknown fields, errors)
+// takes the general path, which is the reference: a fuzz test checks that
+// both agree.
+
+import (
+	"fmt"
+	"hash/fnv"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+
+	pactor "github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/encoding/protowire"
+	gproto "google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/xorc-dev/xorc/proto"
+)
+
+// Field numbers of xorc.v1.Envelope, xorc.v1.PID and xorc.v1.Event.
+const (
+	fEnvTarget      = 1
+	fEnvSender      = 2
+	fEnvTypeName    = 3
+	fEnvPayload     = 4
+	fEnvCorrelation = 5
+	fEnvSystem      = 6
+	fEnvHeader      = 7
+
+	fPIDAddress   = 1
+	fPIDID        = 2
+	fPIDRequestID = 3
+
+	fEventType    = 1
+	fEventPayload = 2
+
+	fBatchEnvelope = 1
+)
+
+var eventName = (&proto.Event{}).ProtoReflect().Descriptor().FullName()
+
+func sizeBytesField(n int) int { return protowire.SizeTag(1) + protowire.SizeBytes(n) }
+
+func sizePID(p *pactor.PID) int {
+	n := 0
+	if p.Address != "" {
+		n += sizeBytesField(len(p.Address))
+	}
+	if p.Id != "" {
+		n += sizeBytesField(len(p.Id))
+	}
+	if p.RequestId != 0 {
+		n += protowire.SizeTag(fPIDRequestID) + protowire.SizeVarint(uint64(p.RequestId))
+	}
+	return n
+}
+
+func appendPID(b []byte, num protowire.Number, p *pactor.PID, size int) []byte {
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(size))
+	if p.Address != "" {
+		b = protowire.AppendTag(b, fPIDAddress, protowire.BytesType)
+		b = protowire.AppendString(b, p.Address)
+	}
+	if p.Id != "" {
+		b = protowire.AppendTag(b, fPIDID, protowire.BytesType)
+		b = protowire.AppendString(b, p.Id)
+	}
+	if p.RequestId != 0 {
+		b = protowire.AppendTag(b, fPIDRequestID, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(p.RequestId))
+	}
+	return b
+}
+
+func validPID(p *pactor.PID) bool { return utf8.ValidString(p.Address) && utf8.ValidString(p.Id) }
+
+// appendEnvelope appends the envelope that carries msg to target (sender:
+// the reply address) to buf as a Batch field. msg may be a
+// *pactor.MessageEnvelope; it must have a wire form (proto.WireForm).
+func appendEnvelope(buf []byte, target, sender *pactor.PID, msg any) ([]byte, error) {
+	if target == nil || target.Id == "" {
+		return buf, fmt.Errorf("%w: envelope without target", proto.ErrMalformed)
+	}
+	if me, ok := msg.(*pactor.MessageEnvelope); ok {
+		if len(me.Header) > 0 { // rare: the general encoder writes the map
+			env, err := proto.Encode(target, sender, msg)
+			if err != nil {
+				return buf, err
+			}
+			return encodeField(buf, env)
+		}
+		if me.Sender != nil {
+			sender = me.Sender
+		}
+		msg = me.Message
+	}
+	pm, err := proto.WireForm(msg)
+	if err != nil {
+		return buf, fmt.Errorf("encoding for %s/%s: %w", target.Address, target.Id, err)
+	}
+	if !validPID(target) || (sender != nil && !validPID(sender)) {
+		return buf, fmt.Errorf("%w: PID for %s/%s is not valid UTF-8", proto.ErrMalformed, target.Address, target.Id)
+	}
+	typeName := string(pm.ProtoReflect().Descriptor().FullName())
+	ev, isEvent := pm.(*proto.Event)
+	var payloadSize int
+	if isEvent {
+		if !utf8.ValidString(ev.Type) {
+			return buf, fmt.Errorf("%w: event type is not valid UTF-8 (for %s/%s)", proto.ErrMalformed, target.Address, target.Id)
+		}
+		if ev.Type != "" {
+			payloadSize += sizeBytesField(len(ev.Type))
+		}
+		if len(ev.Payload) > 0 {
+			payloadSize += sizeBytesField(len(ev.Payload))
+		}
+	} else {
+		payloadSize = gproto.Size(pm)
+	}
+	_, system := pm.(pactor.SystemMessage)
+
+	targetSize := sizePID(target)
+	size := sizeBytesField(targetSize) + sizeBytesField(len(typeName))
+	senderSize := 0
+	if sender != nil {
+		senderSize = sizePID(sender)
+		size += sizeBytesField(senderSize)
+	}
+	if payloadSize > 0 {
+		size += sizeBytesField(payloadSize)
+	}
+	if system {
+		size += protowire.SizeTag(fEnvSystem) + 1
+	}
+
+	start := len(buf)
+	buf = protowire.AppendTag(buf, fBatchEnvelope, protowire.BytesType)
+	buf = protowire.AppendVarint(buf, uint64(size))
+	buf = appendPID(buf, fEnvTarget, target, targetSize)
+	if sender != nil {
+		buf = appendPID(buf, fEnvSender, sender, senderSize)
+	}
+	buf = protowire.AppendTag(buf, fEnvTypeName, protowire.BytesType)
+	buf = protowire.AppendString(buf, typeName)
+	if payloadSize > 0 {
+		buf = protowire.AppendTag(buf, fEnvPayload, protowire.BytesType)
+		buf = protowire.AppendVarint(buf, uint64(payloadSize))
+		if isEvent {
+			if ev.Type != "" {
+				buf = protowire.AppendTag(buf, fEventType, protowire.BytesType)
+				buf = protowire.AppendString(buf, ev.Type)
+			}
+			if len(ev.Payload) > 0 {
+				buf = protowire.AppendTag(buf, fEventPayload, protowire.BytesType)
+				buf = protowire.AppendBytes(buf, ev.Payload)
+			}
+		} else {
+			before := len(buf)
+			buf, err = gproto.MarshalOptions{UseCachedSize: true}.MarshalAppend(buf, pm)
+			if err != nil {
+				return buf[:start], fmt.Errorf("%w: marshal %s for %s/%s: %v", proto.ErrMalformed, typeName, target.Address, target.Id, err)
+			}
+			if len(buf)-before != payloadSize {
+				return buf[:start], fmt.Errorf("%w: %s for %s/%s changed while encoded", proto.ErrMalformed, typeName, target.Address, target.Id)
+			}
+		}
+	}
+	if system {
+		buf = protowire.AppendTag(buf, fEnvSystem, protowire.VarintType)
+		buf = protowire.AppendVarint(buf, 1)
+	}
+	return buf, nil
+}
+
+// fastIn is the decoder state of a Core: caches of message types, target
+// PIDs and sender addresses, so that the common envelope costs no lookups
+// by name and few allocations.
+type fastIn struct {
+	typesMu sync.RWMutex
+	types   map[string]protoreflect.MessageType
+	pids    [256]atomic.Pointer[pactor.PID] // by a hash of the id
+	addrs   [64]atomic.Pointer[string]      // interned sender addresses
+}
+
+func hashBytes(b []byte) uint32 {
+	h := fnv.New32a()
+	_, _ = h.Write(b)
+	return h.Sum32()
+}
+
+func (f *fastIn) messageType(name []byte) protoreflect.MessageType {
+	f.typesMu.RLock()
+	mt := f.types[string(name)]
+	f.typesMu.RUnlock()
+	if mt != nil {
+		return mt
+	}
+	if len(name) > proto.MaxTypeNameLen || !protoreflect.FullName(name).IsValid() {
+		return nil
+	}
+	mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(name))
+	if err != nil {
+		return nil
+	}
+	f.typesMu.Lock()
+	if f.types == nil {
+		f.types = map[string]protoreflect.MessageType{}
+	}
+	if len(f.types) < 1024 { // bounded: only names of linked-in types get here
+		f.types[string(name)] = mt
+	}
+	f.typesMu.Unlock()
+	return mt
+}
+
+// localPID returns a PID of this process for id, cached (proto.actor caches
+// the resolved process in the PID).
+func (f *fastIn) localPID(addr string, id []byte) *pactor.PID {
+	slot := &f.pids[hashBytes(id)&255]
+	if p := slot.Load(); p != nil && p.Id == string(id) {
+		return p
+	}
+	p := &pactor.PID{Address: addr, Id: string(id)}
+	slot.Store(p)
+	return p
+}
+
+func (f *fastIn) address(b []byte) string {
+	slot := &f.addrs[hashBytes(b)&63]
+	if s := slot.Load(); s != nil && *s == string(b) {
+		return *s
+	}
+	s := string(b)
+	slot.Store(&s)
+	return s
+}
+
+// pidFields parses a wire PID; ok is false for anything but the canonical
+// form (each field at most once, no unknown fields).
+func pidFields(b []byte) (addr, id []byte, reqID uint32, ok bool) {
+	var seen [4]bool
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || num < 1 || num > 3 || seen[num] {
+			return nil, nil, 0, false
+		}
+		seen[num] = true
+		b = b[n:]
+		switch {
+		case num == fPIDRequestID && typ == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 || v > 1<<32-1 {
+				return nil, nil, 0, false
+			}
+			reqID, b = uint32(v), b[n:]
+		case num != fPIDRequestID && typ == protowire.BytesType:
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 || !utf8.Valid(v) {
+				return nil, nil, 0, false
+			}
+			if num == fPIDAddress {
+				addr = v
+			} else {
+				id = v
+			}
+			b = b[n:]
+		default:
+			return nil, nil, 0, false
+		}
+	}
+	return addr, id, reqID, true
+}
+
+// decodeEvent decodes a canonical xorc.v1.Event.
+func decodeEvent(b []byte) (*proto.Event, bool) {
+	ev := &proto.Event{}
+	var seen [3]bool
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || num < 1 || num > 2 || seen[num] || typ != protowire.BytesType {
+			return nil, false
+		}
+		seen[num] = true
+		b = b[n:]
+		v, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return nil, false
+		}
+		b = b[n:]
+		if num == fEventType {
+			if !utf8.Valid(v) {
+				return nil, false
+			}
+			ev.Type = string(v)
+		} else if len(v) > 0 {
+			ev.Payload = append([]byte(nil), v...)
+		}
+	}
+	return ev, true
+}
+
+// fastReceive delivers a common envelope; false leaves it to the general
+// path (which also produces every error).
+func (c *Core) fastReceive(data []byte) bool {
+	id, out, ok := c.fastDecode(data)
+	if !ok {
+		return false
+	}
+	c.sys.Root.Send(c.fast.localPID(c.addr, id), out)
+	c.ctr.add(CReceived, 1)
+	return true
+}
+
+// fastDecode decodes a common envelope: the target's id and what to hand to
+// it (the message, or a *pactor.MessageEnvelope with the sender).
+func (c *Core) fastDecode(data []byte) (targetID []byte, out any, ok bool) {
+	var target, sender, typeName, payload []byte
+	var hasSender, system bool
+	var seen [8]bool
+	for b := data; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || num < 1 || num > 6 || seen[num] {
+			return nil, nil, false // malformed, a header, an unknown field, a repeat
+		}
+		seen[num] = true
+		b = b[n:]
+		if num == fEnvCorrelation || num == fEnvSystem {
+			if typ != protowire.VarintType {
+				return nil, nil, false
+			}
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return nil, nil, false
+			}
+			if num == fEnvSystem {
+				system = v != 0
+			}
+			b = b[n:]
+			continue
+		}
+		if typ != protowire.BytesType {
+			return nil, nil, false
+		}
+		v, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return nil, nil, false
+		}
+		b = b[n:]
+		switch num {
+		case fEnvTarget:
+			target = v
+		case fEnvSender:
+			sender, hasSender = v, true
+		case fEnvTypeName:
+			typeName = v
+		case fEnvPayload:
+			payload = v
+		}
+	}
+	if system || !seen[fEnvTarget] {
+		return nil, nil, false
+	}
+	taddr, tid, treq, ok := pidFields(target)
+	if !ok || len(tid) == 0 || treq != 0 || string(taddr) != c.addr {
+		return nil, nil, false
+	}
+	mt := c.fast.messageType(typeName)
+	if mt == nil {
+		return nil, nil, false
+	}
+	var msg gproto.Message
+	if mt.Descriptor().FullName() == eventName {
+		ev, ok := decodeEvent(payload)
+		if !ok {
+			return nil, nil, false
+		}
+		msg = ev
+	} else {
+		msg = mt.New().Interface()
+		if err := gproto.Unmarshal(payload, msg); err != nil {
+			return nil, nil, false
+		}
+		if _, sys := msg.(pactor.SystemMessage); sys {
+			return nil, nil, false
+		}
+	}
+	out = msg
+	if hasSender {
+		saddr, sid, sreq, ok := pidFields(sender)
+		if !ok {
+			return nil, nil, false
+		}
+		out = &pactor.MessageEnvelope{Message: msg, Sender: &pactor.PID{Address: c.fast.address(saddr), Id: string(sid), RequestId: sreq}}
+	}
+	return tid, out, true
+}

@@ -1,0 +1,197 @@
+package remote
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+
+	pactor "github.com/asynkron/protoactor-go/actor"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protowire"
+	gproto "google.golang.org/protobuf/proto"
+
+	"github.com/xorc-dev/xorc/proto"
+)
+
+// wireEvent is a Go message with a wire form (like actor.Event).
+type wireEvent struct{ typ string }
+
+func (w wireEvent) WireMessage() (gproto.Message, error) { return &proto.Event{Type: w.typ}, nil }
+
+// appendEnvelope writes exactly what the general encoder (proto.Encode, then
+// protobuf's marshaller) writes.
+func TestAppendEnvelopeMatchesProto(t *testing.T) {
+	target := pactor.NewPID(scheme+"b", "xorc/toggle")
+	sender := &pactor.PID{Address: scheme + "a", Id: "future$x1", RequestId: 7}
+	tests := []struct {
+		name   string
+		sender *pactor.PID
+		msg    any
+	}{
+		{"event", nil, &proto.Event{Type: "T"}},
+		{"event with payload and sender", sender, &proto.Event{Type: "GO", Payload: []byte(`{"job":7}`)}},
+		{"empty event", nil, &proto.Event{}},
+		{"wirer", nil, wireEvent{"W"}},
+		{"snapshot", sender, &proto.Snapshot{MachineId: "m", ValueJson: []byte(`"idle"`), ContextJson: []byte(`{}`), Status: proto.Status_STATUS_DONE}},
+		{"watch (system)", nil, &pactor.Watch{Watcher: sender}},
+		{"terminated (system)", nil, &pactor.Terminated{Who: target, Why: pactor.TerminatedReason_AddressTerminated}},
+		{"envelope with sender", nil, &pactor.MessageEnvelope{Message: &proto.Event{Type: "E"}, Sender: sender}},
+		{"envelope with header", sender, &pactor.MessageEnvelope{Message: &proto.Event{Type: "H"}, Header: map[string]string{"k": "v"}}},
+		{"dead letter response", nil, &pactor.DeadLetterResponse{Target: target}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, err := proto.Encode(target, tt.sender, tt.msg)
+			require.NoError(t, err)
+			want, err := encodeField(nil, env)
+			require.NoError(t, err)
+			got, err := appendEnvelope([]byte("prefix"), target, tt.sender, tt.msg)
+			require.NoError(t, err)
+			assert.Equal(t, want, got[len("prefix"):])
+		})
+	}
+	for name, msg := range map[string]any{"no wire form": struct{}{}, "nil": nil} {
+		_, err := appendEnvelope(nil, target, nil, msg)
+		assert.ErrorIs(t, err, proto.ErrUnknownType, name)
+	}
+	_, err := appendEnvelope(nil, pactor.NewPID("x", "\xff"), nil, &proto.Event{Type: "T"})
+	assert.ErrorIs(t, err, proto.ErrMalformed)
+	_, err = appendEnvelope(nil, target, nil, &proto.Event{Type: "\xff"})
+	assert.ErrorIs(t, err, proto.ErrMalformed)
+	_, err = appendEnvelope(nil, nil, nil, &proto.Event{Type: "T"})
+	assert.ErrorIs(t, err, proto.ErrMalformed)
+}
+
+func newDecodeCore(tb testing.TB, addr string) *Core {
+	sys := pactor.NewActorSystem(pactor.WithLoggerFactory(func(*pactor.ActorSystem) *slog.Logger { return quiet }))
+	tb.Cleanup(sys.Shutdown)
+	sys.ProcessRegistry.Address = addr
+	c, err := New(Config{System: sys, Address: addr, Match: func(a string) bool { return strings.HasPrefix(a, scheme) },
+		Dial: func(string) (Link, error) { return nil, ErrClosed }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// checkFastAgrees: whatever the fast decoder accepts, the general decoder
+// accepts too, with the same target, message and sender.
+func checkFastAgrees(t *testing.T, c *Core, data []byte) {
+	id, out, ok := c.fastDecode(data)
+	if !ok {
+		return
+	}
+	env, err := proto.UnmarshalEnvelope(data)
+	require.NoError(t, err, "the general decoder refuses what the fast one accepted")
+	d, err := proto.Decode(env)
+	require.NoError(t, err, "the general decoder refuses what the fast one accepted")
+	require.False(t, d.System)
+	require.Equal(t, c.addr, d.Target.Address)
+	require.Equal(t, string(id), d.Target.Id)
+	msg, sender := out, (*pactor.PID)(nil)
+	if me, ok := out.(*pactor.MessageEnvelope); ok {
+		msg, sender = me.Message, me.Sender
+	}
+	require.True(t, gproto.Equal(msg.(gproto.Message), d.Message.(gproto.Message)), "messages differ: %v vs %v", msg, d.Message)
+	if d.Sender == nil {
+		require.Nil(t, sender)
+	} else {
+		require.NotNil(t, sender)
+		require.True(t, d.Sender.Equal(sender), "senders differ: %v vs %v", sender, d.Sender)
+	}
+}
+
+func envelopeField(t testing.TB, env *proto.Envelope) []byte {
+	b, err := gproto.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestFastDecodeCases(t *testing.T) {
+	const addr = scheme + "me"
+	c := newDecodeCore(t, addr)
+	good := &proto.Envelope{Target: &proto.PID{Address: addr, Id: "xorc/m"}, TypeName: "xorc.v1.Event", Payload: mustMarshal(t, &proto.Event{Type: "T"})}
+	tests := []struct {
+		name string
+		env  *proto.Envelope
+		raw  []byte
+		fast bool
+	}{
+		{"event", &proto.Envelope{Target: &proto.PID{Address: addr, Id: "xorc/m"}, TypeName: "xorc.v1.Event",
+			Payload: mustMarshal(t, &proto.Event{Type: "T", Payload: []byte(`{}`)})}, nil, true},
+		{"event with sender", &proto.Envelope{Target: &proto.PID{Address: addr, Id: "xorc/m"}, Sender: &proto.PID{Address: scheme + "x", Id: "f", RequestId: 3},
+			TypeName: "xorc.v1.Event", Payload: mustMarshal(t, &proto.Event{Type: "T"})}, nil, true},
+		{"snapshot", &proto.Envelope{Target: &proto.PID{Address: addr, Id: "f"}, TypeName: "xorc.v1.Snapshot",
+			Payload: mustMarshal(t, &proto.Snapshot{MachineId: "m"})}, nil, true},
+		{"other address", &proto.Envelope{Target: &proto.PID{Address: addr + "x", Id: "m"}, TypeName: "xorc.v1.Event"}, nil, false},
+		{"system", &proto.Envelope{Target: &proto.PID{Address: addr, Id: "m"}, TypeName: "actor.Watch", System: true}, nil, false},
+		{"system type without flag", &proto.Envelope{Target: &proto.PID{Address: addr, Id: "m"}, TypeName: "actor.Stop"}, nil, false},
+		{"header", &proto.Envelope{Target: &proto.PID{Address: addr, Id: "m"}, TypeName: "xorc.v1.Event", Header: map[string]string{"a": "b"}}, nil, false},
+		{"unknown type", &proto.Envelope{Target: &proto.PID{Address: addr, Id: "m"}, TypeName: "no.Such"}, nil, false},
+		{"bad payload", &proto.Envelope{Target: &proto.PID{Address: addr, Id: "m"}, TypeName: "xorc.v1.Snapshot", Payload: []byte{0xff}}, nil, false},
+		{"no target", &proto.Envelope{TypeName: "xorc.v1.Event"}, nil, false},
+		{"repeated target", nil, append(envelopeField(t, good), envelopeField(t, &proto.Envelope{Target: &proto.PID{Address: addr, Id: "n"}})...), false},
+		{"unknown field", nil, append(envelopeField(t, good), 0x48, 0x01), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := tt.raw
+			if data == nil {
+				data = envelopeField(t, tt.env)
+			}
+			_, _, ok := c.fastDecode(data)
+			assert.Equal(t, tt.fast, ok)
+			checkFastAgrees(t, c, data)
+		})
+	}
+}
+
+func mustMarshal(t testing.TB, m gproto.Message) []byte {
+	b, err := gproto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// FuzzFastDecode: on any bytes, the fast decoder never panics and never
+// accepts something the general decoder would decode differently.
+func FuzzFastDecode(f *testing.F) {
+	const addr = scheme + "me"
+	for _, env := range []*proto.Envelope{
+		{Target: &proto.PID{Address: addr, Id: "xorc/m"}, TypeName: "xorc.v1.Event", Payload: mustMarshal(f, &proto.Event{Type: "T", Payload: []byte(`{"a":1}`)})},
+		{Target: &proto.PID{Address: addr, Id: "f$1"}, Sender: &proto.PID{Address: scheme + "x", Id: "y", RequestId: 1}, TypeName: "xorc.v1.Snapshot", Payload: mustMarshal(f, &proto.Snapshot{MachineId: "m", Status: 1})},
+		{Target: &proto.PID{Address: addr, Id: "m"}, TypeName: "actor.PoisonPill"},
+	} {
+		f.Add(envelopeField(f, env))
+	}
+	c := newDecodeCore(f, addr)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkFastAgrees(t, c, data)
+		// What it accepts, the fast encoder writes back to the same thing.
+		if id, out, ok := c.fastDecode(data); ok {
+			var sender *pactor.PID
+			msg := out
+			if me, ok := out.(*pactor.MessageEnvelope); ok {
+				msg, sender = me.Message, me.Sender
+			}
+			b, err := appendEnvelope(nil, pactor.NewPID(addr, string(id)), sender, msg)
+			require.NoError(t, err)
+			_, _, n := protowire.ConsumeTag(b)
+			v, m := protowire.ConsumeBytes(b[n:])
+			require.Equal(t, len(b), n+m)
+			id2, out2, ok := c.fastDecode(v)
+			require.True(t, ok)
+			require.Equal(t, id, id2)
+			msg2 := out2
+			if me, ok := out2.(*pactor.MessageEnvelope); ok {
+				msg2 = me.Message
+				require.True(t, sender.Equal(me.Sender))
+			}
+			require.True(t, gproto.Equal(msg.(gproto.Message), msg2.(gproto.Message)))
+		}
+	})
+}
