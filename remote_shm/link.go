@@ -180,7 +180,11 @@ func (t *Transport) read() {
 		}
 		if !t.ring.Stuck() {
 			stuckSince = time.Time{}
-			_ = t.ring.Wait(t.ctx, t.spin)
+			spin := t.spin
+			if t.replyExpected.Swap(false) && spin.Duration < ReplySpin {
+				spin = Spin{Duration: ReplySpin}
+			}
+			_ = t.ring.Wait(t.ctx, spin)
 			continue
 		}
 		// An unfinished record at the head: its producer is slow, or dead.
