@@ -73,6 +73,10 @@ type transition struct {
 	guard      *guard
 	actions    []action
 	reenter    bool
+	// swap: source and target are different atomic (non-final) children of
+	// the same compound state, so the microstep exits exactly the source and
+	// enters exactly the target (the interpreter's fast path).
+	swap bool
 	// Static data, valid when len(targets) > 0 && !histTarget.
 	domain         int32 // -1: above the root (everything is exited)
 	exitLo, exitHi int32 // the exit set is the active states in [exitLo, exitHi)
@@ -86,7 +90,8 @@ type Machine struct {
 	states     []stateNode
 	words      int
 	idMap      map[string]int32
-	evIndex    map[string]int32
+	evIndex    map[string]int32 // used while compiling
+	evTable    evTable          // used at run time
 	evNames    []string
 	ctx0       Context
 	maxIter    int
@@ -191,6 +196,7 @@ func Compile(def *Definition, impl *Implementations) (*Machine, error) {
 		}
 	}
 	m.initEntry = m.initialEntry()
+	m.evTable = newEvTable(m.evNames)
 	return m, nil
 }
 
@@ -542,6 +548,13 @@ func (c *compiler) compileTransition(src int32, desc string, td transDef) (*tran
 		t.entry = make([]int32, 0, ec.set.count())
 		for i := ec.set.next(0); i >= 0; i = ec.set.next(i + 1) {
 			t.entry = append(t.entry, i)
+		}
+		if len(t.targets) == 1 {
+			tg := t.targets[0]
+			p := m.states[src].parent
+			t.swap = tg != src && p >= 0 && m.states[p].kind == kCompound && m.states[tg].parent == p &&
+				m.states[src].kind == kAtomic && m.states[tg].kind == kAtomic &&
+				t.domain == p && len(t.entry) == 1 && t.entry[0] == tg
 		}
 	}
 	return t, nil
