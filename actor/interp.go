@@ -39,12 +39,16 @@ const arenaChunk = 512
 func (m *Machine) NewInterpreter() *Interpreter {
 	n := len(m.states)
 	it := &Interpreter{
-		m:      m,
-		in:     newBitset(n),
-		exitB:  newBitset(n),
-		enterB: newBitset(n),
-		doneB:  newBitset(n),
-		child:  make([]int32, n),
+		m:          m,
+		in:         newBitset(n),
+		exitB:      newBitset(n),
+		enterB:     newBitset(n),
+		doneB:      newBitset(n),
+		child:      make([]int32, n),
+		sel:        make([]*transition, 0, 8),
+		queue:      make([]ievent, 0, 4),
+		exits:      make([]int32, 0, 8),
+		newEntries: make([]int32, 0, 8),
 	}
 	it.aargs.it = it
 	it.gargs.it = it

@@ -146,6 +146,29 @@ func BenchmarkInterpBenchCases(b *testing.B) {
 	}
 }
 
+// BenchmarkRunCaseBenchCases: whole cases (load, compile, run, output steps)
+// of testdata/bench/*.json through RunCase, like bench/xstate/bench.mjs's
+// "case" figure.
+func BenchmarkRunCaseBenchCases(b *testing.B) {
+	for _, name := range []string{"flat", "parallel", "history"} {
+		b.Run(name, func(b *testing.B) {
+			data, err := os.ReadFile(filepath.Join("testdata", "bench", name+".json"))
+			require.NoError(b, err)
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			b.ReportAllocs()
+			b.ResetTimer()
+			c0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				if r := RunCase(data); r.Error != "" {
+					b.Fatal(r.Error)
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
 func BenchmarkLoadJSON(b *testing.B) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()

@@ -265,8 +265,13 @@ func runCaseValue(v any) *caseRun {
 	run.steps = make([]CaseStep, 0, len(events)+1)
 	run.nows = make([]float64, 0, len(events)+1)
 	r.record(run, nil, "")
+	var rawBuf []byte
 	for _, e := range events {
-		raw := appendJS(nil, e)
+		// The events' JSON shares one buffer (earlier slices stay valid when
+		// it grows).
+		start := len(rawBuf)
+		rawBuf = appendJS(rawBuf, e)
+		raw := rawBuf[start:len(rawBuf):len(rawBuf)]
 		var stepErr error
 		if o, ok := e.(*jsonObject); ok && isWait(o) {
 			stepErr = r.wait(o)
