@@ -623,7 +623,7 @@ func (g *gen) action() any {
 			p = Obj{}
 		}
 		return ref("xorc.append", p)
-	case x < 14.5:
+	case x < 15:
 		g.mark("action_copy")
 		return ref("xorc.copy", Obj{{"key", pick(g, []string{"x", "last", "seen"})}, {"field", pick(g, []string{"x", "flag", "v", "type", "missing"})}})
 	case x < 16:
@@ -853,7 +853,11 @@ func (g *gen) decorate(n *node) {
 		if ev != "*" {
 			g.handled = append(g.handled, ev)
 		}
-		n.on = append(n.on, keyed{ev, g.candidates(n, 0.8, false)})
+		tp := 0.8
+		if ev == "*" {
+			tp = 0.5 // a targeted * handler re-enters on every raised event
+		}
+		n.on = append(n.on, keyed{ev, g.candidates(n, tp, false)})
 	}
 	if n.kind == kAtomic && len(n.on) > 0 {
 		// no dead ends: the first handler of an atomic state moves
@@ -870,9 +874,9 @@ func (g *gen) decorate(n *node) {
 }
 
 func (g *gen) decorateAlways(n *node) {
-	p := 0.12
+	p := 0.09
 	if n.kind != kAtomic {
-		p = 0.05
+		p = 0.04
 	}
 	if !g.chance(p) {
 		return
@@ -901,13 +905,13 @@ func (g *gen) decorateAlways(n *node) {
 		g.mark("always_target")
 		t := pick(g, fwd)
 		tr = &trans{target: t, tstr: g.targetString(n, t), reenter: -1}
-		if g.chance(0.5) {
+		if g.chance(0.75) {
 			tr.guard = g.guard(0)
 		}
 		if g.chance(0.4) {
 			tr.actions = g.actions(2)
 		}
-	case x < 0.95:
+	case x < 0.975:
 		// only xorc.log: fires once per macrostep (pitfall 8)
 		g.mark("always_log_once")
 		tr = &trans{reenter: -1, actions: []any{"xorc.log"}}
@@ -1081,7 +1085,9 @@ func (g *gen) events() []Obj {
 }
 
 // ---------------------------------------------------------------------------
-// Config errors (a few percent of the cases).
+// Config errors (a few percent of the cases). Only errors XState rejects too:
+// it accepts duplicate ids (the last one wins), which xorc refuses, so those
+// live in the hand-written cases with an xorc override.
 // ---------------------------------------------------------------------------
 
 func (g *gen) injectConfigError() {
@@ -1093,7 +1099,7 @@ func (g *gen) injectConfigError() {
 	}
 	s := pick(g, states)
 	kinds := []string{"unknown_target", "unknown_action", "unknown_guard", "string_guard",
-		"bad_param", "unknown_param", "missing_param", "in_missing", "root_bare_target", "duplicate_id", "missing_initial"}
+		"bad_param", "unknown_param", "missing_param", "in_missing", "root_bare_target", "missing_initial"}
 	k := pick(g, kinds)
 	g.mark("config_error_" + k)
 	switch k {
@@ -1116,15 +1122,6 @@ func (g *gen) injectConfigError() {
 	case "root_bare_target":
 		c := g.root.kids[0]
 		g.root.on = append(g.root.on, keyed{"D", tlist{ts: []*trans{{tstr: c.key, target: c, reenter: -1}}, form: formString}})
-	case "duplicate_id":
-		a, b := pick(g, states), pick(g, states)
-		if a == b {
-			b = g.root.kids[0]
-			if a == b {
-				a = g.root.kids[1]
-			}
-		}
-		a.id, b.id = "dup", "dup"
 	case "missing_initial":
 		found := false
 		for _, n := range g.nodes[1:] {
