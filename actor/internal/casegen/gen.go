@@ -148,6 +148,7 @@ func (n *node) hasFinalKid() bool {
 
 var (
 	stateKeys   = []string{"a", "b", "c", "d", "e", "idle", "busy", "on", "off", "red", "green", "run", "wait", "x"}
+	oddKeys     = []string{"wait-1", "été", "A_B", "x y", "Δ"} // not integer-like, no '.' or '#'
 	finalKeys   = []string{"fin", "end", "done", "stop"}
 	histKeys    = []string{"h", "hist", "past"}
 	rootIDs     = []string{"m", "m", "m", "app", "ctl", "toggle-1"}
@@ -240,6 +241,10 @@ func (g *gen) buildTree() {
 	}
 	g.maxDepth = 1 + g.intn(4)
 	g.budget = 2 + g.intn(10)
+	if g.chance(0.2) {
+		g.budget = 10 + g.intn(16)
+		g.mark("big")
+	}
 	g.mark(fmt.Sprintf("depth_%d", g.maxDepth))
 	g.fill(g.root)
 	var walk func(n *node)
@@ -271,7 +276,15 @@ func (g *gen) childKind(d int, region bool) kind {
 
 func (g *gen) fill(n *node) {
 	keys := slices.Clone(stateKeys)
+	if g.chance(0.05) {
+		keys = append(keys, oddKeys...)
+	}
 	g.r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+	for _, k := range keys[:5] {
+		if slices.Contains(oddKeys, k) {
+			g.mark("odd_state_key")
+		}
+	}
 	next := 0
 	add := func(k kind, key string) *node {
 		c := &node{key: key, parent: n, kind: k, depth: n.depth + 1}
@@ -527,7 +540,7 @@ func (g *gen) guard(depth int) any {
 		return ref(name, p)
 	case x < 8:
 		g.mark("guard_event")
-		f := pick(g, []string{"x", "x", "flag", "v", "type", "missing"})
+		f := pick(g, []string{"x", "x", "flag", "v", "type", "missing", "x", "flag", "v", "toString"})
 		p := Obj{{"field", f}}
 		if g.chance(0.6) {
 			v := g.jsonValue()
@@ -625,7 +638,7 @@ func (g *gen) action() any {
 		return ref("xorc.append", p)
 	case x < 15:
 		g.mark("action_copy")
-		return ref("xorc.copy", Obj{{"key", pick(g, []string{"x", "last", "seen"})}, {"field", pick(g, []string{"x", "flag", "v", "type", "missing"})}})
+		return ref("xorc.copy", Obj{{"key", pick(g, []string{"x", "last", "seen", "x", "last", "seen", "constructor"})}, {"field", pick(g, []string{"x", "flag", "v", "type", "missing", "x", "flag", "v", "type", "toString"})}})
 	case x < 16:
 		g.mark("action_raise")
 		return ref("xorc.raise", Obj{{"event", pick(g, append(slices.Clone(raiseEvents), g.alphabet...))}})
@@ -925,12 +938,54 @@ func (g *gen) decorateAlways(n *node) {
 	}
 	l := tlist{ts: []*trans{tr}, form: formObject}
 	pure := tr.target != nil && tr.guard == nil && len(tr.actions) == 0
-	if pure && g.chance(0.3) {
+	switch {
+	case pure && g.chance(0.3):
 		l.form = formString
-	} else if g.chance(0.2) {
+	case g.chance(0.25):
+		// a guarded candidate in front (an array of always candidates)
+		g.mark("always_array")
+		first := &trans{reenter: -1, guard: g.guard(0), actions: []any{ref("xorc.append", Obj{{"value", "first"}})}}
+		if n.kind == kAtomic && g.chance(0.5) {
+			for _, t := range g.nodes[n.idx+1:] {
+				if !n.isAncestorOf(t) && g.allowed(n, t) && g.chance(0.3) {
+					first.target, first.tstr = t, g.targetString(n, t)
+					break
+				}
+			}
+		}
+		l.ts = []*trans{first, tr}
+		l.form = formArray
+	case g.chance(0.2):
 		l.form = formArray
 	}
 	n.always = &l
+}
+
+// stateID is the id XState gives n: its explicit id, otherwise
+// <machine id>.<path>.
+func (g *gen) stateID(n *node) string {
+	if n.id != "" {
+		return n.id
+	}
+	if n == g.root {
+		return g.rootID
+	}
+	return g.rootID + "." + relPath(g.root, n)
+}
+
+// internalEventNames lists the done and after event types of the machine, to
+// send some of them as external events (XState takes them like any event).
+func (g *gen) internalEventNames() []string {
+	var out []string
+	for _, n := range g.nodes[1:] {
+		if n.kind == kCompound || n.kind == kParallel {
+			out = append(out, "xstate.done.state."+g.stateID(n))
+		}
+		for _, a := range n.after {
+			out = append(out, "xstate.after."+a.key+"."+g.stateID(n))
+		}
+	}
+	return out
 }
 
 func (g *gen) decorateAfter(n *node) {
@@ -1055,7 +1110,10 @@ func (g *gen) events() []Obj {
 			continue
 		}
 		var typ string
-		if len(g.handled) > 0 && g.chance(0.8) {
+		if names := g.internalEventNames(); len(names) > 0 && g.chance(0.03) {
+			typ = pick(g, names)
+			g.mark("external_internal_event")
+		} else if len(g.handled) > 0 && g.chance(0.8) {
 			typ = pick(g, g.handled)
 		} else {
 			typ = pick(g, append(slices.Clone(g.alphabet), "Z", "R1"))
@@ -1070,7 +1128,7 @@ func (g *gen) events() []Obj {
 				} else {
 					fv = fieldValue{pick(g, eventFields), g.jsonValue()}
 				}
-				if fv.field == "type" || fv.field == "missing" {
+				if fv.field == "type" || fv.field == "missing" || fv.field == "toString" {
 					continue
 				}
 				if _, dup := ev.Get(fv.field); dup {
