@@ -280,17 +280,15 @@ func (g *gen) fill(n *node) {
 		keys = append(keys, oddKeys...)
 	}
 	g.r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
-	for _, k := range keys[:5] {
-		if slices.Contains(oddKeys, k) {
-			g.mark("odd_state_key")
-		}
-	}
 	next := 0
 	add := func(k kind, key string) *node {
 		c := &node{key: key, parent: n, kind: k, depth: n.depth + 1}
 		if key == "" {
 			c.key = keys[next]
 			next++
+			if slices.Contains(oddKeys, c.key) {
+				g.mark("odd_state_key")
+			}
 		}
 		n.kids = append(n.kids, c)
 		g.budget--
@@ -312,8 +310,7 @@ func (g *gen) fill(n *node) {
 			add(g.childKind(d, false), "")
 		}
 		if g.chance(0.35) {
-			fk := slices.Clone(finalKeys)
-			add(kFinal, fk[g.intn(len(fk))])
+			add(kFinal, pick(g, finalKeys))
 			g.mark("final")
 		}
 	case kParallel:
@@ -651,9 +648,9 @@ func (g *gen) action() any {
 	}
 }
 
-// actions returns 1..max actions.
-func (g *gen) actions(max int) []any {
-	n := 1 + g.intn(max)
+// actions returns 1..most actions.
+func (g *gen) actions(most int) []any {
+	n := 1 + g.intn(most)
 	out := make([]any, n)
 	for i := range out {
 		out[i] = g.action()
