@@ -14,7 +14,7 @@
 // BENCH_SECONDS (default 1) is the measuring time per figure.
 //
 // Output: one line per figure, "step <case> <events/s>" or "case <case> <cases/s>".
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -24,8 +24,16 @@ const oracleDir = resolve(process.env.XSTATE_ORACLE_DIR || '/work/scratch/oracle
 const seconds = Number(process.env.BENCH_SECONDS || 1);
 const names = process.argv.slice(2).length ? process.argv.slice(2) : ['flat', 'parallel', 'history'];
 
+function fail(msg) {
+  process.stderr.write(`bench.mjs: ${msg}\n`);
+  process.exit(1);
+}
+
 // Load xstate's ESM entry, the same module instance oracle.mjs imports.
 const xstateDir = join(oracleDir, 'node_modules', 'xstate');
+if (!existsSync(join(oracleDir, 'oracle.mjs')) || !existsSync(xstateDir)) {
+  fail(`${oracleDir} needs oracle.mjs and node_modules/xstate (set XSTATE_ORACLE_DIR, run npm ci there)`);
+}
 const pkg = JSON.parse(readFileSync(join(xstateDir, 'package.json'), 'utf8'));
 const { createActor } = await import(pathToFileURL(join(xstateDir, pkg.exports['.'].import)).href);
 const { buildMachine, runCase } = await import(pathToFileURL(join(oracleDir, 'oracle.mjs')).href);
@@ -43,11 +51,6 @@ function measure(secs, batch, fn) {
     t = now();
   }
   return ops / (t - t0);
-}
-
-function fail(msg) {
-  process.stderr.write(`bench.mjs: ${msg}\n`);
-  process.exit(1);
 }
 
 for (const name of names) {
