@@ -425,6 +425,10 @@ func (g *gen) buildContext() {
 		ctx = Obj{}
 	}
 	g.root.extra = append(g.root.extra, Field{"context", ctx})
+	if g.chance(0.03) {
+		g.root.extra = append(g.root.extra, Field{"options", Obj{{"maxIterations", 5 + g.intn(40)}}})
+		g.mark("max_iterations")
+	}
 }
 
 // ---------------------------------------------------------------------------
