@@ -73,6 +73,10 @@ type transition struct {
 	guard      *guard
 	actions    []action
 	reenter    bool
+	// swap: source and target are different atomic (non-final) children of
+	// the same compound state, so the microstep exits exactly the source and
+	// enters exactly the target (the interpreter's fast path).
+	swap bool
 	// Static data, valid when len(targets) > 0 && !histTarget.
 	domain         int32 // -1: above the root (everything is exited)
 	exitLo, exitHi int32 // the exit set is the active states in [exitLo, exitHi)
@@ -86,7 +90,8 @@ type Machine struct {
 	states     []stateNode
 	words      int
 	idMap      map[string]int32
-	evIndex    map[string]int32
+	evIndex    map[string]int32 // used while compiling
+	evTable    evTable          // used at run time
 	evNames    []string
 	ctx0       Context
 	maxIter    int
@@ -114,9 +119,18 @@ func LoadJSON(data []byte, impl *Implementations) (*Machine, error) {
 }
 
 type compiler struct {
-	m    *Machine
-	impl *Implementations
-	defs []*stateDef
+	m       *Machine
+	impl    *Implementations
+	defs    []*stateDef
+	scratch bitset
+}
+
+func countStates(d *stateDef) int {
+	n := 1
+	for _, c := range d.states {
+		n += countStates(c)
+	}
+	return n
 }
 
 const defaultMaxIterations = 1000
@@ -154,6 +168,10 @@ func Compile(def *Definition, impl *Implementations) (*Machine, error) {
 	} else {
 		m.ctx0 = Context{}
 	}
+	n := countStates(def.root)
+	m.states = make([]stateNode, 0, n)
+	c.defs = make([]*stateDef, 0, n)
+	c.scratch = newBitset(n)
 	c.index(def.root, -1, 0)
 	m.words = (len(m.states) + 63) / 64
 	if err := c.structure(); err != nil {
@@ -178,6 +196,7 @@ func Compile(def *Definition, impl *Implementations) (*Machine, error) {
 		}
 	}
 	m.initEntry = m.initialEntry()
+	m.evTable = newEvTable(m.evNames)
 	return m, nil
 }
 
@@ -523,10 +542,19 @@ func (c *compiler) compileTransition(src int32, desc string, td transDef) (*tran
 	if len(t.targets) > 0 && !t.histTarget {
 		t.domain = m.domainOf(t, t.targets)
 		t.exitLo, t.exitHi = m.exitRange(t, t.domain)
-		ec := entryCalc{m: m, set: newBitset(len(m.states))}
+		c.scratch.clear()
+		ec := entryCalc{m: m, set: c.scratch}
 		ec.addTransition(t, t.domain)
+		t.entry = make([]int32, 0, ec.set.count())
 		for i := ec.set.next(0); i >= 0; i = ec.set.next(i + 1) {
 			t.entry = append(t.entry, i)
+		}
+		if len(t.targets) == 1 {
+			tg := t.targets[0]
+			p := m.states[src].parent
+			t.swap = tg != src && p >= 0 && m.states[p].kind == kCompound && m.states[tg].parent == p &&
+				m.states[src].kind == kAtomic && m.states[tg].kind == kAtomic &&
+				t.domain == p && len(t.entry) == 1 && t.entry[0] == tg
 		}
 	}
 	return t, nil

@@ -66,9 +66,48 @@ func parseJSON(data []byte) (any, error) {
 }
 
 type jsonParser struct {
-	data []byte
-	pos  int
-	buf  []byte
+	data   []byte
+	pos    int
+	buf    []byte
+	kstack []string
+	vstack []any
+	// Slabs the parse tree is carved from (a parse tree is short-lived and
+	// read-only, so exactly-sized pieces of shared chunks are safe).
+	objSlab []jsonObject
+	keySlab []string
+	valSlab []any
+}
+
+func (p *jsonParser) newObject() *jsonObject {
+	if len(p.objSlab) == cap(p.objSlab) {
+		p.objSlab = make([]jsonObject, 0, 32)
+	}
+	p.objSlab = p.objSlab[:len(p.objSlab)+1]
+	return &p.objSlab[len(p.objSlab)-1]
+}
+
+func (p *jsonParser) keys(src []string) []string {
+	n := len(src)
+	if len(p.keySlab)+n > cap(p.keySlab) {
+		p.keySlab = make([]string, 0, max(128, n))
+	}
+	l := len(p.keySlab)
+	p.keySlab = p.keySlab[:l+n]
+	out := p.keySlab[l : l+n : l+n]
+	copy(out, src)
+	return out
+}
+
+func (p *jsonParser) vals(src []any) []any {
+	n := len(src)
+	if len(p.valSlab)+n > cap(p.valSlab) {
+		p.valSlab = make([]any, 0, max(128, n))
+	}
+	l := len(p.valSlab)
+	p.valSlab = p.valSlab[:l+n]
+	out := p.valSlab[l : l+n : l+n]
+	copy(out, src)
+	return out
 }
 
 func (p *jsonParser) errorf(format string, args ...any) error {
@@ -137,19 +176,24 @@ func (p *jsonParser) literal(lit string) error {
 
 func (p *jsonParser) object(depth int) (any, error) {
 	p.pos++ // {
-	o := &jsonObject{}
+	// Members are collected on shared stacks and copied out exactly sized.
+	base, vbase := len(p.kstack), len(p.vstack)
+	defer func() {
+		clear(p.vstack[vbase:])
+		p.kstack, p.vstack = p.kstack[:base], p.vstack[:vbase]
+	}()
 	var index map[string]int // for large objects: key -> position
 	p.skipWS()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
-		return o, nil
+		return p.newObject(), nil
 	}
 	for {
 		p.skipWS()
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 			return nil, p.errorf("expected a string key, got %s", p.what())
 		}
-		k, err := p.str()
+		k, err := p.key()
 		if err != nil {
 			return nil, err
 		}
@@ -166,26 +210,26 @@ func (p *jsonParser) object(depth int) (any, error) {
 		dup := -1
 		if index != nil {
 			if i, ok := index[k]; ok {
-				dup = i
+				dup = base + i
 			}
 		} else {
-			for i, key := range o.keys {
-				if key == k {
+			for i := base; i < len(p.kstack); i++ {
+				if p.kstack[i] == k {
 					dup = i
 					break
 				}
 			}
 		}
 		if dup >= 0 {
-			o.vals[dup] = v
+			p.vstack[vbase+dup-base] = v
 		} else {
-			o.keys = append(o.keys, k)
-			o.vals = append(o.vals, v)
-			if index != nil {
-				index[k] = len(o.keys) - 1
-			} else if len(o.keys) > 16 {
+			p.kstack = append(p.kstack, k)
+			p.vstack = append(p.vstack, v)
+			if n := len(p.kstack) - base; index != nil {
+				index[k] = n - 1
+			} else if n > 16 {
 				index = make(map[string]int, 32)
-				for i, key := range o.keys {
+				for i, key := range p.kstack[base:] {
 					index[key] = i
 				}
 			}
@@ -199,6 +243,9 @@ func (p *jsonParser) object(depth int) (any, error) {
 			p.pos++
 		case '}':
 			p.pos++
+			o := p.newObject()
+			o.keys = p.keys(p.kstack[base:])
+			o.vals = p.vals(p.vstack[vbase:])
 			jsOrder(o)
 			return o, nil
 		default:
@@ -207,13 +254,51 @@ func (p *jsonParser) object(depth int) (any, error) {
 	}
 }
 
+// commonKeys are object keys that are returned without allocating.
+var commonKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"type", "params", "target", "guard", "actions", "on", "states", "initial",
+		"entry", "exit", "always", "after", "onDone", "id", "context", "key", "value", "field", "event",
+		"by", "state", "guards", "reenter", "history", "machine", "events", "delays", "ms", "message",
+		"log", "count", "name", "description", "tags", "meta", "$wait", "parallel", "final", "deep",
+		"shallow", "xorc.assign", "xorc.increment", "xorc.append", "xorc.copy", "xorc.raise", "xorc.log",
+		"xorc.eq", "xorc.ne", "xorc.gt", "xorc.gte", "xorc.lt", "xorc.lte", "xorc.event", "xorc.in",
+		"xorc.not", "xorc.and", "xorc.or", "xorc.send"} {
+		m[k] = k
+	}
+	return m
+}()
+
+// key reads an object key, interning the common ones.
+func (p *jsonParser) key() (string, error) {
+	start := p.pos + 1
+	for i := start; i < len(p.data) && i-start <= 16; i++ {
+		c := p.data[i]
+		if c == '"' {
+			if k, ok := commonKeys[string(p.data[start:i])]; ok {
+				p.pos = i + 1
+				return k, nil
+			}
+			break
+		}
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			break
+		}
+	}
+	return p.str()
+}
+
 func (p *jsonParser) array(depth int) (any, error) {
 	p.pos++ // [
-	arr := []any{}
+	base := len(p.vstack)
+	defer func() {
+		clear(p.vstack[base:])
+		p.vstack = p.vstack[:base]
+	}()
 	p.skipWS()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
-		return arr, nil
+		return []any{}, nil
 	}
 	for {
 		p.skipWS()
@@ -221,7 +306,7 @@ func (p *jsonParser) array(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		arr = append(arr, v)
+		p.vstack = append(p.vstack, v)
 		p.skipWS()
 		if p.pos >= len(p.data) {
 			return nil, p.errorf("unexpected end of input in an array")
@@ -231,7 +316,7 @@ func (p *jsonParser) array(depth int) (any, error) {
 			p.pos++
 		case ']':
 			p.pos++
-			return arr, nil
+			return p.vals(p.vstack[base:]), nil
 		default:
 			return nil, p.errorf("expected ',' or ']' in an array, got %s", p.what())
 		}

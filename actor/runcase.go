@@ -211,6 +211,8 @@ type caseRunner struct {
 	flushing    bool
 	firings     int
 	sorted      []simTimer
+	lastActive  []int32
+	lastValue   any
 }
 
 func runCaseValue(v any) *caseRun {
@@ -292,9 +294,13 @@ func isWait(o *jsonObject) bool {
 
 func (r *caseRunner) record(run *caseRun, event []byte, extraErr string) {
 	s := r.snap
+	// Consecutive steps often share a configuration: reuse its value.
+	if !sameSlice(s.active, r.lastActive) {
+		r.lastActive, r.lastValue = s.active, s.Value()
+	}
 	step := CaseStep{
 		Step:    len(run.steps),
-		Value:   s.Value(),
+		Value:   r.lastValue,
 		Context: s.Context,
 		Status:  s.Status.String(),
 		Done:    s.Status == StatusDone,

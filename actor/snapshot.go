@@ -104,9 +104,15 @@ func (s Snapshot) Value() any {
 	}
 	m := s.m
 	// Children of each active state in list order (XState's adjacency list).
-	first := make([]int32, len(m.states))
-	last := make([]int32, len(m.states))
-	next := make([]int32, len(m.states))
+	var buf [3 * 64]int32
+	var all []int32
+	if n := len(m.states); n <= 64 {
+		all = buf[:3*n]
+	} else {
+		all = make([]int32, 3*n)
+	}
+	n := len(m.states)
+	first, last, next := all[:n], all[n:2*n], all[2*n:]
 	for i := range first {
 		first[i], last[i], next[i] = -1, -1, -1
 	}
@@ -122,6 +128,7 @@ func (s Snapshot) Value() any {
 		}
 		last[p] = x
 	}
+	entries := make([]StateValueEntry, 0, len(s.active))
 	var value func(n int32) any
 	value = func(n int32) any {
 		if m.states[n].kind == kCompound {
@@ -133,9 +140,17 @@ func (s Snapshot) Value() any {
 				return m.states[c].key
 			}
 		}
-		obj := StateValue{}
+		k := 0
 		for c := first[n]; c >= 0; c = next[c] {
-			obj = append(obj, StateValueEntry{Key: m.states[c].key, Value: value(c)})
+			k++
+		}
+		start := len(entries)
+		entries = entries[:start+k]
+		obj := StateValue(entries[start : start+k : start+k])
+		i := 0
+		for c := first[n]; c >= 0; c = next[c] {
+			obj[i] = StateValueEntry{Key: m.states[c].key, Value: value(c)}
+			i++
 		}
 		return obj
 	}
