@@ -81,6 +81,7 @@ type Interpreter struct {
 	// Scratch.
 	sel, filt   []*transition
 	doms        []int32
+	drop        []int
 	exits       []int32 // exit set of the microstep, reverse document order
 	entries     []int32 // entry set (general path), document order
 	newEntries  []int32 // entered states that were not active
@@ -531,43 +532,38 @@ func (it *Interpreter) histOf(h int32) []int32 {
 	return it.hist[ord]
 }
 
-// removeConflicts is XState's removeConflictingTransitions.
+// removeConflicts is XState's removeConflictingTransitions: a transition
+// whose exit set intersects that of an earlier one is dropped, unless its
+// source is a descendant of the earlier one's source, which it then replaces.
 func (it *Interpreter) removeConflicts(trans []*transition) []*transition {
 	m := it.m
 	filt := it.filt[:0]
 	for _, t1 := range trans {
 		lo1, hi1, _ := it.exitRangeOf(t1)
 		preempted := false
-		var remove uint64 // bit i: remove filt[i] (more than 64 candidates fall back below)
-		var removeBig []int
+		it.drop = it.drop[:0]
 		for i, t2 := range filt {
 			lo2, hi2, _ := it.exitRangeOf(t2)
-			if it.in.anyIn(max(lo1, lo2), min(hi1, hi2)) {
-				if m.isDesc(t1.source, t2.source) {
-					if i < 64 {
-						remove |= 1 << uint(i)
-					} else {
-						removeBig = append(removeBig, i)
-					}
-				} else {
-					preempted = true
-					break
-				}
+			if !it.in.anyIn(max(lo1, lo2), min(hi1, hi2)) {
+				continue
 			}
+			if !m.isDesc(t1.source, t2.source) {
+				preempted = true
+				break
+			}
+			it.drop = append(it.drop, i)
 		}
 		if preempted {
 			continue
 		}
-		if remove != 0 || removeBig != nil {
-			kept := filt[:0]
+		if len(it.drop) > 0 {
+			kept, d := filt[:0], 0
 			for i, t := range filt {
-				drop := (i < 64 && remove&(1<<uint(i)) != 0)
-				for _, j := range removeBig {
-					drop = drop || j == i
+				if d < len(it.drop) && it.drop[d] == i {
+					d++
+					continue
 				}
-				if !drop {
-					kept = append(kept, t)
-				}
+				kept = append(kept, t)
 			}
 			filt = kept
 		}

@@ -1,8 +1,10 @@
 package actor
 
-// Code below: each case was run through the XState oracle
-// (node /work/scratch/oracle/oracle.mjs, xstate 5.33.3) and its output recorded
-// as want. TestPitfalls replays them through RunCase.
+// Each case below was run through the XState oracle (node oracle.mjs, xstate
+// 5.33.3) and its output recorded as want. TestPitfalls replays them through
+// RunCase: one case per pitfall of the oracle README, per built-in, and per
+// feature the random corpus does not generate (partial wildcards, several
+// targets, root targets, nested parallel completion, escaped ids, ...).
 
 var pitfallCases = []struct {
 	name  string
@@ -93,5 +95,80 @@ var pitfallCases = []struct {
 		name:  "builtins",
 		case_: `{"machine":{"id":"m","initial":"a","states":{"a":{"on":{"E":{"actions":[{"type":"xorc.assign","params":{"obj":{"k":[1,2]},"s":"x"}},"xorc.increment",{"type":"xorc.increment","params":{"key":"n","by":-0.5}},"xorc.append",{"type":"xorc.append","params":{"key":"vals","value":null}},{"type":"xorc.copy","params":{"key":"got","field":"payload"}},{"type":"xorc.copy","params":{"key":"none","field":"missing"}}]},"G":[{"guard":{"type":"xorc.and","params":{"guards":[{"type":"xorc.eq","params":{"value":1}},{"type":"xorc.ne","params":{"key":"s","value":"y"}},{"type":"xorc.gte","params":{"key":"n","value":-0.5}},{"type":"xorc.event","params":{"field":"v","value":[1,{"a":null}]}},{"type":"xorc.not","params":{"guard":{"type":"xorc.or","params":{"guards":[]}}}}]}},"target":"b"}]}},"b":{"entry":[{"type":"xorc.copy","params":{"key":"t","field":"type"}}]}}},"events":[{"type":"E","payload":{"deep":[true]}},{"type":"G","v":[1,{"a":null}]}]}`,
 		want:  `{"steps":[{"step":0,"event":null,"value":"a","context":{},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"E","payload":{"deep":[true]}},"value":"a","context":{"obj":{"k":[1,2]},"s":"x","count":1,"n":-0.5,"log":["E"],"vals":[null],"got":{"deep":[true]},"none":null},"status":"active","done":false,"now":0},{"step":2,"event":{"type":"G","v":[1,{"a":null}]},"value":"b","context":{"obj":{"k":[1,2]},"s":"x","count":1,"n":-0.5,"log":["E"],"vals":[null],"got":{"deep":[true]},"none":null,"t":"G"},"status":"active","done":false,"now":0}]}`,
+	},
+	{
+		name:  "partial-wildcards",
+		case_: `{"machine":{"id":"m","initial":"a","context":{"log":[]},"states":{"a":{"on":{"foo.*":{"actions":[{"type":"xorc.append","params":{"value":"foo.*"}}]},"foo.bar.*":{"actions":[{"type":"xorc.append","params":{"value":"foo.bar.*"}}]},"*":{"actions":[{"type":"xorc.append","params":{"value":"*"}}]},"foo.bar":{"guard":{"type":"xorc.event","params":{"field":"x"}},"actions":[{"type":"xorc.append","params":{"value":"exact"}}]}}}}},"events":[{"type":"foo.bar"},{"type":"foo.bar","x":1},{"type":"foo"},{"type":"foo.bar.baz"},{"type":"food"},{"type":"foo.*"},{"type":"x.foo"}]}`,
+		want:  `{"steps":[{"step":0,"event":null,"value":"a","context":{"log":[]},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"foo.bar"},"value":"a","context":{"log":["foo.bar.*"]},"status":"active","done":false,"now":0},{"step":2,"event":{"type":"foo.bar","x":1},"value":"a","context":{"log":["foo.bar.*","exact"]},"status":"active","done":false,"now":0},{"step":3,"event":{"type":"foo"},"value":"a","context":{"log":["foo.bar.*","exact","foo.*"]},"status":"active","done":false,"now":0},{"step":4,"event":{"type":"foo.bar.baz"},"value":"a","context":{"log":["foo.bar.*","exact","foo.*","foo.bar.*"]},"status":"active","done":false,"now":0},{"step":5,"event":{"type":"food"},"value":"a","context":{"log":["foo.bar.*","exact","foo.*","foo.bar.*","*"]},"status":"active","done":false,"now":0},{"step":6,"event":{"type":"foo.*"},"value":"a","context":{"log":["foo.bar.*","exact","foo.*","foo.bar.*","*","foo.*"]},"status":"active","done":false,"now":0},{"step":7,"event":{"type":"x.foo"},"value":"a","context":{"log":["foo.bar.*","exact","foo.*","foo.bar.*","*","foo.*","*"]},"status":"active","done":false,"now":0}]}`,
+	},
+	{
+		name:  "multi-target",
+		case_: `{"machine":{"id":"m","initial":"p","context":{"log":[]},"states":{"p":{"type":"parallel","states":{"r1":{"initial":"a","states":{"a":{"on":{"GO":{"target":["#m.p.r1.b","#m.p.r2.d"]}}},"b":{"entry":[{"type":"xorc.append","params":{"value":"b+"}}]}}},"r2":{"initial":"c","states":{"c":{"exit":[{"type":"xorc.append","params":{"value":"c-"}}]},"d":{"entry":[{"type":"xorc.append","params":{"value":"d+"}}]}}}}}}},"events":[{"type":"GO"}]}`,
+		want:  `{"steps":[{"step":0,"event":null,"value":{"p":{"r1":"a","r2":"c"}},"context":{"log":[]},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"GO"},"value":{"p":{"r1":"b","r2":"d"}},"context":{"log":["c-","b+","d+"]},"status":"active","done":false,"now":0}]}`,
+	},
+	{
+		name:  "root-target",
+		case_: `{"machine":{"id":"m","initial":"a","context":{"log":[]},"entry":[{"type":"xorc.append","params":{"value":"m+"}}],"exit":[{"type":"xorc.append","params":{"value":"m-"}}],"states":{"a":{"on":{"ROOT":"#m","RE":{"target":"#m","reenter":true},"B":"b"}},"b":{}}},"events":[{"type":"B"},{"type":"ROOT"},{"type":"B"},{"type":"RE"}]}`,
+		want:  `{"steps":[{"step":0,"event":null,"value":"a","context":{"log":["m+"]},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"B"},"value":"b","context":{"log":["m+"]},"status":"active","done":false,"now":0},{"step":2,"event":{"type":"ROOT"},"value":"b","context":{"log":["m+"]},"status":"active","done":false,"now":0},{"step":3,"event":{"type":"B"},"value":"b","context":{"log":["m+"]},"status":"active","done":false,"now":0},{"step":4,"event":{"type":"RE"},"value":"b","context":{"log":["m+"]},"status":"active","done":false,"now":0}]}`,
+	},
+	{
+		name:  "nested-parallel-done",
+		case_: `{"machine":{"id":"m","initial":"p","context":{"log":[]},"states":{"p":{"type":"parallel","onDone":{"target":"end","actions":["xorc.append"]},"states":{"q":{"type":"parallel","onDone":{"actions":["xorc.append"]},"states":{"x":{"initial":"a","states":{"a":{"on":{"E":"f"}},"f":{"type":"final"}}},"y":{"initial":"a","states":{"a":{"on":{"E":"f"}},"f":{"type":"final"}}}}},"z":{"type":"final"}}},"end":{"type":"final"}}},"events":[{"type":"E"}]}`,
+		want:  `{"steps":[{"step":0,"event":null,"value":{"p":{"q":{"x":"a","y":"a"},"z":{}}},"context":{"log":[]},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"E"},"value":"end","context":{"log":["xstate.done.state.m.p.q","xstate.done.state.m.p"]},"status":"done","done":true,"now":0}]}`,
+	},
+	{
+		name:  "root-star-takes-internal",
+		case_: `{"machine":{"id":"m","initial":"a","context":{"log":[]},"on":{"*":{"actions":["xorc.append"]}},"states":{"a":{"initial":"x","after":{"10":"b"},"states":{"x":{"on":{"F":"y"}},"y":{"type":"final"}},"onDone":{"actions":[{"type":"xorc.append","params":{"value":"done"}}]}},"b":{}}},"events":[{"type":"F"},{"type":"$wait","ms":10}]}`,
+		want:  `{"steps":[{"step":0,"event":null,"value":{"a":"x"},"context":{"log":[]},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"F"},"value":{"a":"y"},"context":{"log":["done"]},"status":"active","done":false,"now":0},{"step":2,"event":{"type":"$wait","ms":10},"value":"b","context":{"log":["done"]},"status":"active","done":false,"now":10}]}`,
+	},
+	{
+		name:  "atomic-star-beats-parent",
+		case_: `{"machine":{"id":"m","initial":"a","context":{"log":[]},"states":{"a":{"initial":"x","after":{"10":"b"},"onDone":"b","states":{"x":{"on":{"*":{"actions":["xorc.append"]},"F":"y"}},"y":{"type":"final"}}},"b":{}}},"events":[{"type":"$wait","ms":10},{"type":"F"}]}`,
+		want:  `{"steps":[{"step":0,"event":null,"value":{"a":"x"},"context":{"log":[]},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"$wait","ms":10},"value":{"a":"x"},"context":{"log":["xstate.after.10.m.a"]},"status":"active","done":false,"now":10},{"step":2,"event":{"type":"F"},"value":"b","context":{"log":["xstate.after.10.m.a"]},"status":"active","done":false,"now":10}]}`,
+	},
+	{
+		name:  "history-target-array",
+		case_: `{"machine":{"id":"m","initial":"o","states":{"p":{"type":"parallel","states":{"r1":{"initial":"a","states":{"a":{},"b":{}}},"r2":{"initial":"c","states":{"c":{},"d":{}}},"h":{"type":"history","history":"deep","target":["r1.b","r2.d"]}}},"o":{"on":{"H":"#m.p.h"}}}},"events":[{"type":"H"}]}`,
+		want:  `{"steps":[{"step":0,"event":null,"value":"o","context":{},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"H"},"value":{"p":{"r1":"b","r2":"d"}},"context":{},"status":"active","done":false,"now":0}]}`,
+	},
+	{
+		name:  "final-always-and-ondone-guard",
+		case_: `{"machine":{"id":"m","initial":"p","context":{"count":0,"log":[]},"states":{"p":{"initial":"a","onDone":[{"guard":{"type":"xorc.gt","params":{"value":0}},"target":"yes"},{"target":"no"}],"states":{"a":{"on":{"E":"f","I":{"actions":["xorc.increment"]}}},"f":{"type":"final","entry":[{"type":"xorc.append","params":{"value":"f+"}}],"always":{"actions":[{"type":"xorc.append","params":{"value":"f-always"}}]}}}},"yes":{"type":"final"},"no":{"type":"final"}}},"events":[{"type":"I"},{"type":"E"}]}`,
+		want:  `{"steps":[{"step":0,"event":null,"value":{"p":"a"},"context":{"count":0,"log":[]},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"I"},"value":{"p":"a"},"context":{"count":1,"log":[]},"status":"active","done":false,"now":0},{"step":2,"event":{"type":"E"},"value":{"p":"a"},"context":{"count":1,"log":[]},"status":"error","done":false,"now":0,"error":"Infinite loop detected: the machine has processed more than 1000 microsteps without reaching a stable state. This usually happens when there's a cycle of transitions (e.g., eventless transitions or raised events causing state A -> B -> C -> A)."}]}`,
+	},
+	{
+		name:  "raise-chain-with-done-dropped",
+		case_: `{"machine":{"id":"m","initial":"a","context":{"log":[]},"states":{"a":{"on":{"GO":{"target":"f","actions":[{"type":"xorc.raise","params":{"event":"R"}}]}}},"f":{"type":"final","exit":["xorc.append"]}},"on":{"R":{"actions":["xorc.append"]}}},"events":[{"type":"GO"}]}`,
+		want:  `{"steps":[{"step":0,"event":null,"value":"a","context":{"log":[]},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"GO"},"value":"f","context":{"log":["GO"]},"status":"done","done":true,"now":0}]}`,
+	},
+	{
+		name:  "deep-nesting",
+		case_: `{"machine":{"id":"m","initial":"a","context":{"log":[]},"states":{"a":{"initial":"b","states":{"b":{"initial":"c","states":{"c":{"initial":"d","states":{"d":{"initial":"e","states":{"e":{"initial":"f","states":{"f":{"on":{"UP":{"target":"#m.a.b","reenter":true,"actions":["xorc.append"]},"ROOT":".."}},"g":{}}}}}}}}}}}}},"events":[{"type":"UP"}]}`,
+		want:  `{"steps":[{"step":0,"event":null,"value":{"a":{"b":{"c":{"d":{"e":"f"}}}}},"context":{"log":[]},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"UP"},"value":{"a":{"b":{"c":{"d":{"e":"f"}}}}},"context":{"log":["UP"]},"status":"active","done":false,"now":0}]}`,
+	},
+	{
+		name:  "guard-in-plain-path",
+		case_: `{"machine":{"id":"m","type":"parallel","context":{"log":[]},"states":{"r1":{"initial":"a","states":{"a":{"on":{"E":"b"}},"b":{}}},"r2":{"initial":"c","states":{"c":{"always":{"target":"d","guard":{"type":"xorc.in","params":{"state":"r1.b"}},"actions":["xorc.append"]}},"d":{}}}}},"events":[{"type":"E"}]}`,
+		want:  `{"steps":[{"step":0,"event":null,"value":{"r1":"a","r2":"c"},"context":{"log":[]},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"E"},"value":{"r1":"b","r2":"d"},"context":{"log":["E"]},"status":"active","done":false,"now":0}]}`,
+	},
+	{
+		name:  "escaped-dot-ids",
+		case_: `{"machine":{"id":"m","initial":"a","states":{"a":{"id":"x.y","on":{"E":"#x\\.y.z"},"initial":"w","states":{"w":{},"z":{}}}}},"events":[{"type":"E"}]}`,
+		want:  `{"steps":[{"step":0,"event":null,"value":{"a":"w"},"context":{},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"E"},"value":{"a":"z"},"context":{},"status":"active","done":false,"now":0}]}`,
+	},
+	{
+		name:  "xstate-init-external",
+		case_: `{"machine":{"id":"m","initial":"a","context":{"count":0},"states":{"a":{"always":{"guard":{"type":"xorc.gt","params":{"value":0}},"target":"b"},"on":{"I":{"actions":["xorc.increment"]}}},"b":{}}},"events":[{"type":"xstate.init"}]}`,
+		want:  `{"steps":[{"step":0,"event":null,"value":"a","context":{"count":0},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"xstate.init"},"value":"a","context":{"count":0},"status":"active","done":false,"now":0}]}`,
+	},
+	{
+		name:  "assign-in-done-exit",
+		case_: `{"machine":{"id":"m","initial":"a","context":{"count":0},"exit":["xorc.increment"],"states":{"a":{"on":{"E":"f"}},"f":{"type":"final","exit":["xorc.increment"]}}},"events":[{"type":"E"},{"type":"E"}]}`,
+		want:  `{"steps":[{"step":0,"event":null,"value":"a","context":{"count":0},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"E"},"value":"f","context":{"count":2},"status":"done","done":true,"now":0},{"step":2,"event":{"type":"E"},"value":"f","context":{"count":2},"status":"done","done":true,"now":0}]}`,
+	},
+	{
+		name:  "self-reenter-no-change-log-always",
+		case_: `{"machine":{"id":"m","initial":"a","context":{"log":[]},"states":{"a":{"on":{"E":{"target":"a","reenter":true}},"always":{"actions":[{"type":"xorc.log"}]}}}},"events":[{"type":"E"}]}`,
+		want:  `{"steps":[{"step":0,"event":null,"value":"a","context":{"log":[]},"status":"active","done":false,"now":0},{"step":1,"event":{"type":"E"},"value":"a","context":{"log":[]},"status":"active","done":false,"now":0}]}`,
 	},
 }
