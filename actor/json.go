@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -52,7 +53,27 @@ func (o *jsonObject) has(k string) bool {
 // parseJSON decodes data into nil, bool, float64, string, []any and
 // *jsonObject values. Numbers that overflow become ±Inf, like JSON.parse.
 func parseJSON(data []byte) (any, error) {
-	p := jsonParser{data: data}
+	p := jsonParser{}
+	return p.parse(data)
+}
+
+// parserPool recycles parsers (and their slabs) for callers that drop the
+// parse tree before releasing the parser: the case runner.
+var parserPool = sync.Pool{New: func() any { return new(jsonParser) }}
+
+// release returns p to the pool. Nothing may use the trees it returned
+// afterwards: their objects are reused.
+func (p *jsonParser) release() {
+	clear(p.objSlab)
+	clear(p.valSlab)
+	p.objSlab, p.keySlab, p.valSlab = p.objSlab[:0], p.keySlab[:0], p.valSlab[:0]
+	clear(p.boxes)
+	p.data = nil
+	parserPool.Put(p)
+}
+
+func (p *jsonParser) parse(data []byte) (any, error) {
+	p.data, p.pos = data, 0
 	p.skipWS()
 	v, err := p.value(0)
 	if err != nil {
@@ -81,16 +102,18 @@ type jsonParser struct {
 
 func (p *jsonParser) newObject() *jsonObject {
 	if len(p.objSlab) == cap(p.objSlab) {
-		p.objSlab = make([]jsonObject, 0, 32)
+		p.objSlab = make([]jsonObject, 0, min(max(32, 2*cap(p.objSlab)), 1024))
 	}
 	p.objSlab = p.objSlab[:len(p.objSlab)+1]
-	return &p.objSlab[len(p.objSlab)-1]
+	o := &p.objSlab[len(p.objSlab)-1]
+	*o = jsonObject{}
+	return o
 }
 
 func (p *jsonParser) keys(src []string) []string {
 	n := len(src)
 	if len(p.keySlab)+n > cap(p.keySlab) {
-		p.keySlab = make([]string, 0, max(128, n))
+		p.keySlab = make([]string, 0, max(min(max(128, 2*cap(p.keySlab)), 8192), n))
 	}
 	l := len(p.keySlab)
 	p.keySlab = p.keySlab[:l+n]
@@ -102,7 +125,7 @@ func (p *jsonParser) keys(src []string) []string {
 func (p *jsonParser) vals(src []any) []any {
 	n := len(src)
 	if len(p.valSlab)+n > cap(p.valSlab) {
-		p.valSlab = make([]any, 0, max(128, n))
+		p.valSlab = make([]any, 0, max(min(max(128, 2*cap(p.valSlab)), 8192), n))
 	}
 	l := len(p.valSlab)
 	p.valSlab = p.valSlab[:l+n]
