@@ -123,11 +123,7 @@ func (it *Interpreter) Start() (Snapshot, []Effect) {
 
 	it.cur = ievent{ev: Event{Type: initEventType}, id: -1}
 	it.newEntries = it.newEntries[:0]
-	err := it.enterStates(m.initEntry, &it.cur)
-	if err == nil {
-		it.updateList(true)
-		err = it.loop()
-	}
+	err := it.safeStart()
 	it.cur = ievent{}
 	if err != nil {
 		// XState keeps the pre-initial snapshot: initial context, and the
@@ -139,6 +135,19 @@ func (it *Interpreter) Start() (Snapshot, []Effect) {
 		return Snapshot{Status: StatusError, Error: err.Error(), Context: m.ctx0, m: m, active: m.initEntry}, it.effects
 	}
 	return it.commit(&Snapshot{m: m}), it.effects
+}
+
+func (it *Interpreter) safeStart() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("xorc: internal error in the interpreter: %v", r)
+		}
+	}()
+	if err := it.enterStates(it.m.initEntry, &it.cur); err != nil {
+		return err
+	}
+	it.updateList(true)
+	return it.loop()
 }
 
 // Step processes one external event (a macrostep). Events sent to a machine
@@ -158,10 +167,21 @@ func (it *Interpreter) Step(s Snapshot, ev Event) (Snapshot, []Effect) {
 	}
 	it.load(&s)
 	it.cur.ev, it.cur.id = ev, it.m.evTable.lookup(ev.Type)
-	if err := it.macrostep(); err != nil {
+	if err := it.safeMacrostep(); err != nil {
 		return it.fail(s, err), it.effects
 	}
 	return it.commit(&s), it.effects
+}
+
+// safeMacrostep runs the macrostep; a panic (a bug: user code panics are
+// caught where it runs) becomes an error, so that the process never crashes.
+func (it *Interpreter) safeMacrostep() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("xorc: internal error in the interpreter: %v", r)
+		}
+	}()
+	return it.macrostep()
 }
 
 func (it *Interpreter) eventID(t string) int32 { return it.m.evTable.lookup(t) }
