@@ -19,7 +19,7 @@ const (
 	// InProcessOrchestrator). XORC_TRANSPORT=inproc.
 	InProcess TransportKind = iota
 	// SharedMemory: processes on one host, through per-process inbox rings in
-	// /dev/shm. XORC_TRANSPORT=shm. Not built yet.
+	// /dev/shm (Linux; Config.Shm configures it). XORC_TRANSPORT=shm.
 	SharedMemory
 	// NamedPipe: processes on one host, through Unix domain sockets.
 	// XORC_TRANSPORT=pipe. Not built yet.

@@ -56,10 +56,16 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "bad timeout", env: map[string]string{EnvRequestTimeout: "soon"}, wantErr: EnvRequestTimeout},
 		{name: "negative timeout", env: map[string]string{EnvRequestTimeout: "-1s"}, wantErr: "negative"},
 		{name: "bad name", env: map[string]string{EnvName: "a/b"}, wantErr: "name"},
+		{name: "shm knobs", env: map[string]string{EnvTransport: "shm", EnvSendTimeout: "1s", EnvShmInboxBytes: "65536", EnvShmSpin: "-1ns"},
+			want: Config{Transport: SharedMemory, SendTimeout: Duration(time.Second), Shm: ShmConfig{InboxBytes: 65536, Spin: Duration(-1)}}},
+		{name: "bad send timeout", env: map[string]string{EnvSendTimeout: "later"}, wantErr: EnvSendTimeout},
+		{name: "bad inbox bytes", env: map[string]string{EnvShmInboxBytes: "1M"}, wantErr: EnvShmInboxBytes},
+		{name: "inbox not a power of two", env: map[string]string{EnvShmInboxBytes: "5000"}, wantErr: "power of two"},
+		{name: "bad spin", env: map[string]string{EnvShmSpin: "fast"}, wantErr: EnvShmSpin},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, k := range []string{EnvTransport, EnvName, EnvRequestTimeout} {
+			for _, k := range []string{EnvTransport, EnvName, EnvRequestTimeout, EnvSendTimeout, EnvShmInboxBytes, EnvShmSpin} {
 				t.Setenv(k, "")
 			}
 			for k, v := range tt.env {
@@ -99,6 +105,17 @@ func TestLoadConfig(t *testing.T) {
 		{name: "not json", body: `transport=shm`, wantErr: "invalid character"},
 		{name: "trailing data", body: `{} {}`, wantErr: "after the JSON object"},
 		{name: "bad name", body: `{"name": "a/b"}`, wantErr: "name"},
+		{name: "shm", body: `{"transport": "shm", "name": "fab3", "send_timeout": "250ms", "shm": {"inbox_bytes": 262144,
+		  "max_processes": 8, "max_machines": 100, "spin": "20us", "mode": "0660", "dir": "/dev/shm",
+		  "heartbeat_interval": "500ms", "heartbeat_timeout": "5s"}}`,
+			want: Config{Transport: SharedMemory, Name: "fab3", SendTimeout: Duration(250 * time.Millisecond), Shm: ShmConfig{
+				InboxBytes: 262144, MaxProcesses: 8, MaxMachines: 100, Spin: Duration(20 * time.Microsecond), Mode: 0o660, Dir: "/dev/shm",
+				HeartbeatInterval: Duration(500 * time.Millisecond), HeartbeatTimeout: Duration(5 * time.Second)}}},
+		{name: "bad mode", body: `{"shm": {"mode": "rw"}}`, wantErr: "mode"},
+		{name: "mode beyond permissions", body: `{"shm": {"mode": "4755"}}`, wantErr: "mode"},
+		{name: "negative capacity", body: `{"shm": {"max_machines": -1}}`, wantErr: "negative"},
+		{name: "negative send timeout", body: `{"send_timeout": "-1s"}`, wantErr: "negative"},
+		{name: "unknown shm field", body: `{"shm": {"inbox": 4096}}`, wantErr: "inbox"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,10 +140,21 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	c := Config{Transport: Hybrid, Name: "x", RequestTimeout: Duration(1500 * time.Millisecond)}
 	b, err := json.Marshal(c)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"transport":"hybrid","name":"x","request_timeout":"1.5s"}`, string(b))
+	assert.JSONEq(t, `{"transport":"hybrid","name":"x","request_timeout":"1.5s"}`, string(b), "zero fields are left out")
 	var back Config
 	require.NoError(t, json.Unmarshal(b, &back))
 	assert.Equal(t, c, back)
 	_, err = json.Marshal(Config{Transport: 42})
 	require.ErrorIs(t, err, ErrInvalidConfig)
+}
+
+func TestShmConfigJSONRoundTrip(t *testing.T) {
+	c := Config{Transport: SharedMemory, Name: "x", SendTimeout: Duration(time.Second),
+		Shm: ShmConfig{InboxBytes: 1 << 16, Mode: 0o640, Spin: Duration(-1)}}
+	b, err := json.Marshal(c)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"transport":"shm","name":"x","send_timeout":"1s","shm":{"inbox_bytes":65536,"mode":"0640","spin":"-1ns"}}`, string(b))
+	var back Config
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, c, back)
 }
