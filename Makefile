@@ -30,11 +30,14 @@ demo:
 
 bench:
 	$(GO) run ./cmd/xorc bench --transport inproc
+	$(GO) run ./cmd/xorc bench --transport shm
 
 # A short run of every fuzzer of the facade's packages.
 fuzz:
 	$(GO) test ./proto -run '^$$' -fuzz FuzzUnmarshalBatch -fuzztime 60s
 	$(GO) test ./proto -run '^$$' -fuzz FuzzEnvelopeRoundTrip -fuzztime 60s
+	$(GO) test ./internal/remote -run '^$$' -fuzz FuzzReceive -fuzztime 60s
+	$(GO) test ./internal/remote -run '^$$' -fuzz FuzzFastDecode -fuzztime 60s
 
 ci:
 	bash .ci/run
