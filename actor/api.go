@@ -6,13 +6,8 @@ package actor
 
 import (
 	"encoding/json"
-	"errors"
 	"time"
 )
-
-// ErrNotImplemented is returned by parts of the skeleton that are not built yet.
-// It disappears once the interpreter lands.
-var ErrNotImplemented = errors.New("xorc/actor: not implemented")
 
 // Event is a statechart event: a type plus an optional payload. In JSON the
 // payload fields sit next to "type": {"type": "GO", "job": 7}.

@@ -1,0 +1,811 @@
+package actor
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// The interpreter: XState 5.33.3's macrostep / microstep algorithm over the
+// compiled tables, with effects as data. See doc.go for the semantics.
+
+const (
+	initEventType = "xstate.init"
+	stopEventType = "xstate.stop"
+	errorEventPfx = "xstate.error.actor"
+)
+
+// errInfiniteLoop is XState's message, word for word.
+func errInfiniteLoop(max int) error {
+	return errors.New("Infinite loop detected: the machine has processed more than " + strconv.Itoa(max) +
+		" microsteps without reaching a stable state. This usually happens when there's a cycle of transitions (e.g., eventless transitions or raised events causing state A -> B -> C -> A).")
+}
+
+// ievent is an event with its interned id (-1 when the type is not interned).
+type ievent struct {
+	ev Event
+	id int32
+}
+
+// arenaChunk is the size of the int32 chunks that snapshot configurations
+// and history records are carved from: snapshots are immutable, so a chunk is
+// only appended to, and a new one is allocated when it is full. This keeps a
+// transition on a flat machine at (amortized) zero allocations.
+const arenaChunk = 512
+
+// NewInterpreter returns an interpreter for m. An Interpreter holds scratch
+// space and is not safe for concurrent use: give each actor its own.
+func (m *Machine) NewInterpreter() *Interpreter {
+	n := len(m.states)
+	it := &Interpreter{
+		m:      m,
+		in:     newBitset(n),
+		exitB:  newBitset(n),
+		enterB: newBitset(n),
+		doneB:  newBitset(n),
+	}
+	it.aargs.it = it
+	it.gargs.it = it
+	return it
+}
+
+// Interpreter runs macrosteps. It does no I/O, starts no goroutine and reads no
+// clock: time enters only as events (timer events from EffectStartTimer).
+type Interpreter struct {
+	m *Machine
+
+	// Working state of the current macrostep.
+	in          bitset  // active states
+	list        []int32 // active states in insertion order (XState's _nodes)
+	listChanged bool    // list must be committed to a new slice
+	hist        [][]int32
+	histOwned   bool // hist is a scratch copy, not the snapshot's
+	histChanged bool
+	ctx         Context
+	ctxOwned    bool
+	status      Status
+	errMsg      string
+	assigned    bool   // an assign-type action ran in this microstep
+	cur         ievent // the event being processed (a field, so that pointers to it do not escape)
+	queue       []ievent
+	qhead       int
+	effects     []Effect
+
+	// Scratch.
+	sel, filt   []*transition
+	doms        []int32
+	exitB       bitset
+	enterB      bitset
+	doneB       bitset
+	newEntries  []int32
+	eff         []int32
+	cands       []*transition
+	histScratch [][]int32
+	aargs       ActionArgs
+	gargs       GuardArgs
+	arena       []int32
+	harena      [][]int32
+	cacheList   []int32 // the committed list whose membership `in` holds
+}
+
+// Machine returns the machine the interpreter runs.
+func (it *Interpreter) Machine() *Machine { return it.m }
+
+// Start runs the initial macrostep (event xstate.init).
+// The returned effects are valid until the next call on it.
+func (it *Interpreter) Start() (Snapshot, []Effect) {
+	m := it.m
+	it.effects = it.effects[:0]
+	it.in.clear()
+	it.in.set(0)
+	it.list = append(it.list[:0], 0)
+	it.listChanged = true
+	it.hist, it.histOwned, it.histChanged = nil, false, false
+	it.ctx, it.ctxOwned = m.ctx0, false
+	it.status, it.errMsg = StatusActive, ""
+	it.queue, it.qhead = it.queue[:0], 0
+	it.cacheList = nil
+
+	it.cur = ievent{ev: Event{Type: initEventType}, id: -1}
+	it.enterB.clear()
+	for _, s := range m.initEntry {
+		it.enterB.set(s)
+	}
+	it.exitB.clear()
+	it.newEntries = it.newEntries[:0]
+	err := it.enterStates(&it.cur)
+	if err == nil {
+		it.updateList(0, true)
+		err = it.loop()
+	}
+	it.cur = ievent{}
+	if err != nil {
+		// XState keeps the pre-initial snapshot: initial context, and the
+		// value of the initial configuration. Nothing ran for the driver.
+		it.effects = it.effects[:0]
+		it.cacheList = nil
+		return Snapshot{Status: StatusError, Error: err.Error(), Context: m.ctx0, m: m, active: m.initEntry}, it.effects
+	}
+	return it.commit(Snapshot{m: m}), it.effects
+}
+
+// Step processes one external event (a macrostep). Events sent to a machine
+// that is done, stopped or in error change nothing.
+func (it *Interpreter) Step(s Snapshot, ev Event) (Snapshot, []Effect) {
+	it.effects = it.effects[:0]
+	if s.m != it.m {
+		if s.m == nil && s.Status == StatusActive {
+			s.Status, s.Error = StatusError, "xorc: Step on a snapshot that was not started (call Start first)"
+		} else if s.m != nil {
+			s.Status, s.Error = StatusError, "xorc: Step on a snapshot of another machine ("+s.m.id+")"
+		}
+		return s, it.effects
+	}
+	if s.Status != StatusActive {
+		return s, it.effects
+	}
+	it.load(s)
+	it.cur = ievent{ev: ev, id: it.eventID(ev.Type)}
+	err := it.macrostep()
+	it.cur = ievent{}
+	if err != nil {
+		return it.fail(s, err), it.effects
+	}
+	return it.commit(s), it.effects
+}
+
+func (it *Interpreter) eventID(t string) int32 {
+	if id, ok := it.m.evIndex[t]; ok {
+		return id
+	}
+	return -1
+}
+
+func sameSlice(a, b []int32) bool {
+	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
+}
+
+func (it *Interpreter) load(s Snapshot) {
+	it.list = append(it.list[:0], s.active...)
+	if !sameSlice(s.active, it.cacheList) {
+		it.in.clear()
+		for _, x := range s.active {
+			it.in.set(x)
+		}
+		it.cacheList = s.active
+	}
+	it.listChanged = false
+	it.hist, it.histOwned, it.histChanged = s.hist, false, false
+	it.ctx, it.ctxOwned = s.Context, false
+	if it.ctx == nil {
+		it.ctx = Context{}
+		it.ctxOwned = true
+	}
+	it.status, it.errMsg = s.Status, s.Error
+	it.queue, it.qhead = it.queue[:0], 0
+}
+
+// commit turns the working state into a new snapshot; base provides the
+// unchanged parts.
+func (it *Interpreter) commit(base Snapshot) Snapshot {
+	out := Snapshot{Status: it.status, Context: it.ctx, Error: it.errMsg, m: it.m, active: base.active, hist: base.hist}
+	if it.listChanged {
+		out.active = it.alloc(len(it.list))
+		copy(out.active, it.list)
+	}
+	if it.histChanged {
+		if len(it.harena)+len(it.hist) > cap(it.harena) {
+			it.harena = make([][]int32, 0, max(64, len(it.hist)))
+		}
+		n := len(it.harena)
+		it.harena = append(it.harena, it.hist...)
+		out.hist = it.harena[n : n+len(it.hist) : n+len(it.hist)]
+	}
+	it.cacheList = out.active
+	return out
+}
+
+// alloc returns n int32s from the arena.
+func (it *Interpreter) alloc(n int) []int32 {
+	if len(it.arena)+n > cap(it.arena) {
+		// Chunks grow from 64 to arenaChunk so short runs stay small.
+		it.arena = make([]int32, 0, max(min(2*cap(it.arena), arenaChunk), n, 64))
+	}
+	l := len(it.arena)
+	it.arena = it.arena[:l+n]
+	return it.arena[l : l+n : l+n]
+}
+
+// fail returns the pre-event snapshot in status error. Logs that already
+// happened stay; sends and timer starts of the failed macrostep are dropped
+// and every timer of the active states is cancelled.
+func (it *Interpreter) fail(s Snapshot, err error) Snapshot {
+	keep := it.effects[:0]
+	for _, e := range it.effects {
+		if e.Kind == EffectLog {
+			keep = append(keep, e)
+		}
+	}
+	it.effects = keep
+	it.cancelTimers(s.active)
+	it.cacheList = nil
+	s.Status, s.Error = StatusError, err.Error()
+	return s
+}
+
+// cancelTimers emits a cancel for every `after` timer of the given states.
+func (it *Interpreter) cancelTimers(active []int32) {
+	it.doneB.clear()
+	for _, x := range active {
+		it.doneB.set(x)
+	}
+	for x := it.doneB.prev(int32(len(it.m.states) - 1)); x >= 0; x = it.doneB.prev(x - 1) {
+		for _, id := range it.m.states[x].timerIDs {
+			it.effects = append(it.effects, Effect{Kind: EffectCancelTimer, TimerID: id})
+		}
+	}
+}
+
+func (it *Interpreter) macrostep() error {
+	ie := &it.cur
+	switch {
+	case ie.ev.Type == stopEventType:
+		it.status = StatusStopped
+		it.cancelTimers(it.list)
+		return nil
+	case ie.ev.Type != initEventType:
+		if err := it.selectEvent(ie); err != nil {
+			return err
+		}
+		if len(it.sel) == 0 && strings.HasPrefix(ie.ev.Type, errorEventPfx) {
+			it.status = StatusError
+			it.errMsg = errorMessage(ie.ev.Data["error"])
+			it.cancelTimers(it.list)
+			return nil
+		}
+		if _, err := it.microstep(it.sel, ie); err != nil {
+			return err
+		}
+	}
+	return it.loop()
+}
+
+// errorMessage renders an error payload like the oracle's errMsg.
+func errorMessage(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "undefined"
+	case string:
+		return x
+	case map[string]any:
+		if msg, ok := x["message"]; ok {
+			if s, ok := msg.(string); ok {
+				return s
+			}
+			return jsStringify(msg)
+		}
+		return "[object Object]"
+	}
+	return jsStringify(v)
+}
+
+// loop is the eventless / internal-queue part of XState's macrostep.
+func (it *Interpreter) loop() error {
+	m := it.m
+	shouldSelect := true
+	for iter := 1; it.status == StatusActive; iter++ {
+		if iter > m.maxIter {
+			return errInfiniteLoop(m.maxIter)
+		}
+		it.sel = it.sel[:0]
+		if shouldSelect && m.hasAlways {
+			if err := it.selectEventless(&it.cur); err != nil {
+				return err
+			}
+		}
+		fromQueue := false
+		if len(it.sel) == 0 {
+			if it.qhead == len(it.queue) {
+				break
+			}
+			it.cur = it.queue[it.qhead]
+			it.queue[it.qhead] = ievent{}
+			it.qhead++
+			fromQueue = true
+			if err := it.selectEvent(&it.cur); err != nil {
+				return err
+			}
+		}
+		changed, err := it.microstep(it.sel, &it.cur)
+		if err != nil {
+			return err
+		}
+		shouldSelect = fromQueue || changed
+	}
+	return nil
+}
+
+// selectEvent collects the enabled transitions for an event by walking the
+// active tree (XState's transitionNode).
+func (it *Interpreter) selectEvent(ev *ievent) error {
+	it.sel = it.sel[:0]
+	_, err := it.selectNode(0, ev)
+	return err
+}
+
+func (it *Interpreter) selectNode(s int32, ev *ievent) (bool, error) {
+	st := &it.m.states[s]
+	switch st.kind {
+	case kCompound:
+		for _, ch := range st.children {
+			if it.in.has(ch) {
+				found, err := it.selectNode(ch, ev)
+				if found || err != nil {
+					return found, err
+				}
+				break
+			}
+		}
+	case kParallel:
+		any := false
+		for _, ch := range st.children {
+			if !it.in.has(ch) {
+				continue
+			}
+			found, err := it.selectNode(ch, ev)
+			if err != nil {
+				return false, err
+			}
+			any = any || found
+		}
+		if any {
+			return true, nil
+		}
+	}
+	return it.tryState(s, ev)
+}
+
+// candidates returns a state's candidate transitions for an event.
+func (it *Interpreter) candidates(st *stateNode, ev *ievent) []*transition {
+	if ev.id >= 0 {
+		ids := st.evIDs
+		if len(ids) <= 8 {
+			for i, id := range ids {
+				if id == ev.id {
+					return st.evCands[i]
+				}
+			}
+		} else {
+			lo, hi := 0, len(ids)
+			for lo < hi {
+				mid := (lo + hi) / 2
+				if ids[mid] < ev.id {
+					lo = mid + 1
+				} else {
+					hi = mid
+				}
+			}
+			if lo < len(ids) && ids[lo] == ev.id {
+				return st.evCands[lo]
+			}
+		}
+		return st.star
+	}
+	if st.partial {
+		it.cands = append(it.cands[:0], candidatesFor(st.descs, ev.ev.Type)...)
+		return it.cands
+	}
+	return st.star
+}
+
+func (it *Interpreter) tryState(s int32, ev *ievent) (bool, error) {
+	st := &it.m.states[s]
+	if len(st.descs) == 0 {
+		return false, nil
+	}
+	for _, t := range it.candidates(st, ev) {
+		if t.guard != nil {
+			ok, err := it.evalGuard(t.guard, ev)
+			if err != nil {
+				return false, fmt.Errorf("Unable to evaluate guard '%s' in transition for event '%s' in state node '%s':\n%w", t.guard.name, ev.ev.Type, st.id, err)
+			}
+			if !ok {
+				continue
+			}
+		}
+		it.sel = append(it.sel, t)
+		return true, nil
+	}
+	return false, nil
+}
+
+// selectEventless collects enabled eventless transitions, walking the atomic
+// states in insertion order (pitfall 9).
+func (it *Interpreter) selectEventless(ev *ievent) error {
+	m := it.m
+	for _, s := range it.list {
+		st := &m.states[s]
+		if !st.alwaysChain || (st.kind != kAtomic && st.kind != kFinal) {
+			continue
+		}
+	walk:
+		for a := s; a >= 0; a = m.states[a].parent {
+			for _, t := range m.states[a].always {
+				if t.guard != nil {
+					ok, err := it.evalGuard(t.guard, ev)
+					if err != nil {
+						return err
+					}
+					if !ok {
+						continue
+					}
+				}
+				dup := false
+				for _, x := range it.sel {
+					dup = dup || x == t
+				}
+				if !dup {
+					it.sel = append(it.sel, t)
+				}
+				break walk
+			}
+		}
+	}
+	return nil
+}
+
+// exitRangeOf returns the index range of t's exit set (empty for targetless
+// transitions), computing the domain with the current history for history
+// targets.
+func (it *Interpreter) exitRangeOf(t *transition) (lo, hi, domain int32) {
+	if len(t.targets) == 0 {
+		return 0, 0, -1
+	}
+	if !t.histTarget {
+		return t.exitLo, t.exitHi, t.domain
+	}
+	d := it.m.domainOf(t, it.effTargets(t))
+	lo, hi = it.m.exitRange(t, d)
+	return lo, hi, d
+}
+
+// effTargets resolves history targets with the current history record.
+func (it *Interpreter) effTargets(t *transition) []int32 {
+	it.eff = it.eff[:0]
+	add := func(x int32) {
+		for _, y := range it.eff {
+			if y == x {
+				return
+			}
+		}
+		it.eff = append(it.eff, x)
+	}
+	for _, s := range t.targets {
+		if it.m.states[s].kind != kHistory {
+			add(s)
+			continue
+		}
+		rec := it.histOf(s)
+		if rec == nil {
+			rec = it.m.states[s].histDefault
+		}
+		for _, r := range rec {
+			add(r)
+		}
+	}
+	return it.eff
+}
+
+func (it *Interpreter) histOf(h int32) []int32 {
+	ord := it.m.states[h].histOrd
+	if int(ord) >= len(it.hist) {
+		return nil
+	}
+	return it.hist[ord]
+}
+
+// removeConflicts is XState's removeConflictingTransitions.
+func (it *Interpreter) removeConflicts(trans []*transition) []*transition {
+	m := it.m
+	filt := it.filt[:0]
+	for _, t1 := range trans {
+		lo1, hi1, _ := it.exitRangeOf(t1)
+		preempted := false
+		var remove uint64 // bit i: remove filt[i] (more than 64 candidates fall back below)
+		var removeBig []int
+		for i, t2 := range filt {
+			lo2, hi2, _ := it.exitRangeOf(t2)
+			if it.in.anyIn(max(lo1, lo2), min(hi1, hi2)) {
+				if m.isDesc(t1.source, t2.source) {
+					if i < 64 {
+						remove |= 1 << uint(i)
+					} else {
+						removeBig = append(removeBig, i)
+					}
+				} else {
+					preempted = true
+					break
+				}
+			}
+		}
+		if preempted {
+			continue
+		}
+		if remove != 0 || removeBig != nil {
+			kept := filt[:0]
+			for i, t := range filt {
+				drop := (i < 64 && remove&(1<<uint(i)) != 0)
+				for _, j := range removeBig {
+					drop = drop || j == i
+				}
+				if !drop {
+					kept = append(kept, t)
+				}
+			}
+			filt = kept
+		}
+		filt = append(filt, t1)
+	}
+	it.filt = filt
+	return filt
+}
+
+// microstep takes one set of transitions (XState's microstep). It reports
+// whether the snapshot changed in XState's sense (pitfall 8).
+func (it *Interpreter) microstep(trans []*transition, ev *ievent) (bool, error) {
+	if len(trans) == 0 {
+		return false, nil
+	}
+	m := it.m
+	filt := trans
+	if len(trans) > 1 {
+		filt = it.removeConflicts(trans)
+	}
+	it.assigned = false
+	statusBefore := it.status
+
+	// Domains and the exit set, from the configuration before the step.
+	it.exitB.clear()
+	it.doms = it.doms[:0]
+	targeted, dynamic := false, false
+	for _, t := range filt {
+		lo, hi, d := it.exitRangeOf(t)
+		it.doms = append(it.doms, d)
+		if len(t.targets) == 0 {
+			continue
+		}
+		targeted = true
+		dynamic = dynamic || t.histTarget
+		it.exitB.setRangeAnd(lo, hi, it.in)
+	}
+
+	// Exit: record history first (from the full configuration), then run
+	// exit actions children-first, in reverse document order.
+	histChanged := false
+	nExit := 0
+	if targeted {
+		last := int32(len(m.states) - 1)
+		for s := it.exitB.prev(last); s >= 0; s = it.exitB.prev(s - 1) {
+			if len(m.states[s].histKids) > 0 {
+				it.recordHistory(s)
+				histChanged = true
+			}
+		}
+		for s := it.exitB.prev(last); s >= 0; s = it.exitB.prev(s - 1) {
+			nExit++
+			if err := it.runActions(m.states[s].exit, ev); err != nil {
+				return false, err
+			}
+			it.in.unset(s)
+		}
+	}
+
+	// Transition actions, in selection order.
+	for _, t := range filt {
+		if len(t.actions) > 0 {
+			if err := it.runActions(t.actions, ev); err != nil {
+				return false, err
+			}
+		}
+	}
+
+	// Entry.
+	it.newEntries = it.newEntries[:0]
+	if targeted {
+		it.enterB.clear()
+		for i, t := range filt {
+			if len(t.targets) == 0 {
+				continue
+			}
+			if !t.histTarget {
+				for _, e := range t.entry {
+					it.enterB.set(e)
+				}
+				continue
+			}
+			ec := entryCalc{m: m, set: it.enterB, hist: it.histOf}
+			ec.addTransition(t, it.doms[i])
+		}
+		if dynamic {
+			// A state that stays active is never entered again (doc.go,
+			// history): drop active states from the entry set.
+			for i := range it.enterB {
+				it.enterB[i] &^= it.in[i]
+			}
+		}
+		if err := it.enterStates(ev); err != nil {
+			return false, err
+		}
+	}
+
+	// The set changed unless exactly the exited states were entered again.
+	setChanged := nExit != len(it.newEntries)
+	if !setChanged {
+		for _, s := range it.newEntries {
+			if !it.exitB.has(s) {
+				setChanged = true
+				break
+			}
+		}
+	}
+	if histChanged {
+		it.histChanged = true
+	}
+	if setChanged || histChanged || it.status == StatusDone {
+		it.updateList(nExit, setChanged || histChanged)
+	}
+	return setChanged || histChanged || it.assigned || it.status != statusBefore, nil
+}
+
+// updateList applies the step to the insertion-ordered list: exited states
+// are removed, entered ones appended in entry order; in a done snapshot the
+// list is sorted in reverse document order (as XState sorts it in place).
+func (it *Interpreter) updateList(nExit int, changed bool) {
+	if changed {
+		if nExit > 0 {
+			kept := it.list[:0]
+			for _, s := range it.list {
+				if !it.exitB.has(s) {
+					kept = append(kept, s)
+				}
+			}
+			it.list = kept
+		}
+		it.list = append(it.list, it.newEntries...)
+	}
+	if it.status == StatusDone {
+		it.list = it.list[:0]
+		for s := it.in.prev(int32(len(it.m.states) - 1)); s >= 0; s = it.in.prev(s - 1) {
+			it.list = append(it.list, s)
+		}
+	}
+	it.listChanged = true
+}
+
+// enterStates enters the states of enterB in document order (XState's
+// enterStates), queueing done events and detecting machine completion.
+func (it *Interpreter) enterStates(ev *ievent) error {
+	m := it.m
+	it.doneB.clear() // completed parallel states
+	for s := it.enterB.next(0); s >= 0; s = it.enterB.next(s + 1) {
+		if !it.in.has(s) {
+			it.in.set(s)
+			it.newEntries = append(it.newEntries, s)
+		}
+		st := &m.states[s]
+		if len(st.entry) > 0 {
+			if err := it.runActions(st.entry, ev); err != nil {
+				return err
+			}
+		}
+		if st.kind != kFinal {
+			continue
+		}
+		parent := st.parent
+		marker := int32(-1)
+		if parent >= 0 {
+			if m.states[parent].kind == kParallel {
+				marker = parent
+			} else {
+				marker = m.states[parent].parent
+			}
+			if m.states[parent].kind == kCompound {
+				it.queue = append(it.queue, ievent{ev: Event{Type: m.evNames[m.states[parent].doneID]}, id: m.states[parent].doneID})
+			}
+		}
+		for marker >= 0 && m.states[marker].kind == kParallel && !it.doneB.has(marker) && it.inFinal(marker) {
+			it.doneB.set(marker)
+			it.queue = append(it.queue, ievent{ev: Event{Type: m.evNames[m.states[marker].doneID]}, id: m.states[marker].doneID})
+			marker = m.states[marker].parent
+		}
+		if marker >= 0 {
+			continue
+		}
+		it.status = StatusDone
+	}
+	if it.status == StatusDone {
+		// XState runs the exit actions of every active state, deepest
+		// first, in the same microstep; the states stay in the snapshot.
+		for s := it.in.prev(int32(len(m.states) - 1)); s >= 0; s = it.in.prev(s - 1) {
+			if err := it.runActions(m.states[s].exit, ev); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// inFinal is XState's isInFinalState on the working configuration.
+func (it *Interpreter) inFinal(s int32) bool {
+	st := &it.m.states[s]
+	switch st.kind {
+	case kCompound:
+		for _, ch := range st.children {
+			if it.m.states[ch].kind == kFinal && it.in.has(ch) {
+				return true
+			}
+		}
+		return false
+	case kParallel:
+		for _, ch := range st.children {
+			if !it.inFinal(ch) {
+				return false
+			}
+		}
+		return true
+	}
+	return st.kind == kFinal
+}
+
+// recordHistory records the history children of s, which is being exited.
+func (it *Interpreter) recordHistory(s int32) {
+	m := it.m
+	st := &m.states[s]
+	if !it.histOwned {
+		it.histScratch = append(it.histScratch[:0], it.hist...)
+		for len(it.histScratch) < len(m.histStates) {
+			it.histScratch = append(it.histScratch, nil)
+		}
+		it.hist = it.histScratch
+		it.histOwned = true
+	}
+	for _, h := range st.histKids {
+		it.eff = it.eff[:0]
+		if m.states[h].deep {
+			for x := it.in.next(s + 1); x >= 0 && x < st.end; x = it.in.next(x + 1) {
+				if k := m.states[x].kind; k == kAtomic || k == kFinal {
+					it.eff = append(it.eff, x)
+				}
+			}
+		} else {
+			for _, ch := range st.children {
+				if it.in.has(ch) {
+					it.eff = append(it.eff, ch)
+				}
+			}
+		}
+		ord := m.states[h].histOrd
+		old := it.hist[ord]
+		if !equalInt32s(old, it.eff) || old == nil {
+			rec := it.alloc(len(it.eff))
+			copy(rec, it.eff)
+			if len(rec) == 0 {
+				rec = []int32{}
+			}
+			it.hist[ord] = rec
+		}
+	}
+}
+
+func equalInt32s(a, b []int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

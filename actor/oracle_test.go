@@ -1,0 +1,526 @@
+package actor_test
+
+// Differential tests against XState v5 (the oracle in
+// ../shared/tools/xstate-oracle): every case of actor/testdata/oracle/ runs
+// through actor.RunCase and is compared, step by step, with the output XState
+// gave for it (the golden files, made by scripts/oracle-golden.sh). These tests
+// need no Node. TestOracleLive (opt-in) runs fresh random cases through the
+// oracle and the Go interpreter side by side.
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xorc-dev/xorc/actor"
+	"github.com/xorc-dev/xorc/actor/internal/casegen"
+)
+
+const oracleDir = "testdata/oracle"
+
+// goldenStep is one step of the oracle's output, with the fields the Go
+// CaseStep does not have (anomaly).
+type goldenStep struct {
+	Step    int             `json:"step"`
+	Event   json.RawMessage `json:"event"`
+	Value   json.RawMessage `json:"value"`
+	Context json.RawMessage `json:"context"`
+	Status  string          `json:"status"`
+	Done    bool            `json:"done"`
+	Now     float64         `json:"now"`
+	Error   string          `json:"error"`
+	Anomaly string          `json:"anomaly"`
+}
+
+type goldenResult struct {
+	Steps []goldenStep `json:"steps"`
+	Error string       `json:"error"`
+}
+
+// xorcOverride is the optional "xorc" field of a hand-written case (ignored by
+// the oracle): where xorc deliberately differs from XState (issue 2: load-time
+// errors XState does not raise, the XState history bugs, xorc.send), it says
+// what xorc must do instead of what the golden says.
+type xorcOverride struct {
+	Why         string        `json:"why"`
+	ConfigError *bool         `json:"configError"`
+	Expect      *goldenResult `json:"expect"`
+}
+
+type oracleCase struct {
+	Name string          `json:"name"`
+	Xorc *xorcOverride   `json:"xorc"`
+	Raw  json.RawMessage `json:"-"`
+}
+
+// ---------------------------------------------------------------------------
+// Loading the corpus.
+// ---------------------------------------------------------------------------
+
+func parseCase(t testing.TB, raw []byte, fallbackName string) oracleCase {
+	t.Helper()
+	var c oracleCase
+	require.NoError(t, json.Unmarshal(raw, &c), "case %s", fallbackName)
+	c.Raw = append(json.RawMessage(nil), raw...)
+	if c.Name == "" {
+		c.Name = fallbackName
+	}
+	return c
+}
+
+func readLines(t testing.TB, path string) [][]byte {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	var r interface{ Read([]byte) (int, error) } = f
+	if strings.HasSuffix(path, ".gz") {
+		gz, err := gzip.NewReader(f)
+		require.NoError(t, err, path)
+		defer gz.Close()
+		r = gz
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	var out [][]byte
+	for sc.Scan() {
+		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
+			out = append(out, append([]byte(nil), line...))
+		}
+	}
+	require.NoError(t, sc.Err(), path)
+	return out
+}
+
+func readGoldens(t testing.TB, path string) []goldenResult {
+	t.Helper()
+	var out []goldenResult
+	for i, line := range readLines(t, path) {
+		var r goldenResult
+		require.NoError(t, json.Unmarshal(line, &r), "%s line %d", path, i+1)
+		out = append(out, r)
+	}
+	return out
+}
+
+type corpus struct {
+	name    string
+	cases   []oracleCase
+	goldens []goldenResult
+}
+
+func loadHand(t testing.TB) corpus {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(oracleDir, "hand.cases.json"))
+	require.NoError(t, err)
+	var raws []json.RawMessage
+	require.NoError(t, json.Unmarshal(data, &raws))
+	c := corpus{name: "hand", goldens: readGoldens(t, filepath.Join(oracleDir, "hand.golden.jsonl"))}
+	for i, raw := range raws {
+		c.cases = append(c.cases, parseCase(t, raw, fmt.Sprintf("hand-%d", i)))
+	}
+	return c
+}
+
+func loadGenerated(t testing.TB) corpus {
+	t.Helper()
+	c := corpus{name: "generated", goldens: readGoldens(t, filepath.Join(oracleDir, "gen.golden.jsonl.gz"))}
+	for i, line := range readLines(t, filepath.Join(oracleDir, "gen.cases.jsonl.gz")) {
+		c.cases = append(c.cases, parseCase(t, line, fmt.Sprintf("gen-%d", i)))
+	}
+	return c
+}
+
+var benchNames = []string{"flat", "parallel", "history"}
+
+func loadBenchCorpus(t testing.TB) corpus {
+	t.Helper()
+	c := corpus{name: "bench", goldens: readGoldens(t, filepath.Join(oracleDir, "bench.golden.jsonl"))}
+	for _, b := range benchNames {
+		data, err := os.ReadFile(filepath.Join("testdata", "bench", b+".json"))
+		require.NoError(t, err)
+		var buf bytes.Buffer
+		require.NoError(t, json.Compact(&buf, data))
+		c.cases = append(c.cases, parseCase(t, buf.Bytes(), "bench/"+b))
+	}
+	return c
+}
+
+// ---------------------------------------------------------------------------
+// Comparison.
+// ---------------------------------------------------------------------------
+
+// jsonData decodes JSON into plain Go values (maps are unordered, numbers
+// float64), so that reflect.DeepEqual compares JSON data, not bytes.
+func jsonData(raw []byte) (any, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	var v any
+	err := json.Unmarshal(raw, &v)
+	return v, err
+}
+
+// goData normalises a Go value (a state value, a context) the same way.
+func goData(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return jsonData(b)
+}
+
+func compact(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("<%v>", err)
+	}
+	return string(b)
+}
+
+func isConfigError(msg string) bool { return strings.HasPrefix(msg, "config: ") }
+
+// exactErrorMessage reports whether xorc must reproduce the oracle's error
+// message exactly: the xorc.* runtime errors and XState's infinite-loop error.
+func exactErrorMessage(msg string) bool {
+	return strings.HasPrefix(msg, "xorc.") || strings.HasPrefix(msg, "Infinite loop detected")
+}
+
+// diff describes the first difference between a golden result and xorc's.
+type diff struct {
+	step  int // -1: the whole case (config error)
+	event json.RawMessage
+	what  string
+}
+
+// stats counts what a comparison could and could not compare.
+type stats struct {
+	cases, configErrors, overridden, anomalyCases int
+	steps, skippedSteps                           int
+}
+
+// compareResult compares xorc's result with the oracle's. Steps from the first
+// one flagged as an XState anomaly on are not comparable and only counted.
+func compareResult(want goldenResult, got actor.CaseResult, st *stats) *diff {
+	st.cases++
+	if isConfigError(want.Error) {
+		st.configErrors++
+		if !isConfigError(got.Error) {
+			return &diff{step: -1, what: fmt.Sprintf("want a config error (%s), got error %q and %d steps", want.Error, got.Error, len(got.Steps))}
+		}
+		return nil
+	}
+	if want.Error != "" { // "start: ..." (the actor could not start)
+		if got.Error == "" {
+			return &diff{step: -1, what: fmt.Sprintf("want error %q, got none", want.Error)}
+		}
+		return nil
+	}
+	if got.Error != "" {
+		return &diff{step: -1, what: fmt.Sprintf("want %d steps, got error %q", len(want.Steps), got.Error)}
+	}
+	for i, w := range want.Steps {
+		if w.Anomaly != "" {
+			st.anomalyCases++
+			st.skippedSteps += len(want.Steps) - i
+			return nil
+		}
+		if i >= len(got.Steps) {
+			return &diff{step: i, event: w.Event, what: fmt.Sprintf("missing step (got %d steps, want %d)", len(got.Steps), len(want.Steps))}
+		}
+		st.steps++
+		if d := compareStep(w, got.Steps[i]); d != "" {
+			return &diff{step: i, event: w.Event, what: d}
+		}
+	}
+	if len(got.Steps) > len(want.Steps) {
+		return &diff{step: len(want.Steps), what: fmt.Sprintf("extra steps (got %d, want %d)", len(got.Steps), len(want.Steps))}
+	}
+	return nil
+}
+
+func compareStep(w goldenStep, g actor.CaseStep) string {
+	var problems []string
+	add := func(field string, want, got any) {
+		problems = append(problems, fmt.Sprintf("%s:\n      want %s\n      got  %s", field, compact(want), compact(got)))
+	}
+	if g.Step != w.Step {
+		add("step", w.Step, g.Step)
+	}
+	if we, err := jsonData(w.Event); err != nil {
+		add("event (golden unreadable)", string(w.Event), err.Error())
+	} else if ge, err := jsonData(g.Event); err != nil || !reflect.DeepEqual(we, ge) {
+		add("event", we, string(g.Event))
+	}
+	if wv, err := jsonData(w.Value); err != nil {
+		add("value (golden unreadable)", string(w.Value), err.Error())
+	} else if gv, err := goData(g.Value); err != nil || !reflect.DeepEqual(wv, gv) {
+		add("value", wv, gv)
+	}
+	if wc, err := jsonData(w.Context); err != nil {
+		add("context (golden unreadable)", string(w.Context), err.Error())
+	} else if gc, err := goData(g.Context); err != nil || !reflect.DeepEqual(wc, gc) {
+		add("context", wc, gc)
+	}
+	if g.Status != w.Status {
+		add("status", w.Status, g.Status)
+	}
+	if g.Done != w.Done {
+		add("done", w.Done, g.Done)
+	}
+	if float64(g.Now) != w.Now {
+		add("now", w.Now, g.Now)
+	}
+	switch {
+	case w.Error == "" && g.Error != "":
+		add("error", nil, g.Error)
+	case w.Error != "" && g.Error == "":
+		add("error", w.Error, nil)
+	case exactErrorMessage(w.Error) && g.Error != w.Error:
+		add("error", w.Error, g.Error)
+	}
+	return strings.Join(problems, "\n    ")
+}
+
+// checkOverride applies a hand-written case's "xorc" field.
+func checkOverride(o *xorcOverride, golden goldenResult, got actor.CaseResult, st *stats) *diff {
+	st.overridden++
+	if o.Expect != nil {
+		return compareResult(*o.Expect, got, st)
+	}
+	if o.ConfigError != nil {
+		st.cases++
+		switch {
+		case *o.ConfigError && !isConfigError(got.Error):
+			return &diff{step: -1, what: fmt.Sprintf("xorc must refuse this config (%s); got error %q and %d steps", o.Why, got.Error, len(got.Steps))}
+		case !*o.ConfigError && isConfigError(got.Error):
+			return &diff{step: -1, what: fmt.Sprintf("xorc must accept this config (%s); got %q", o.Why, got.Error)}
+		}
+		return nil
+	}
+	return compareResult(golden, got, st)
+}
+
+// runCase runs one case through the interpreter, turning a panic into a
+// reported difference so that one bad case does not hide the others.
+func runCase(raw json.RawMessage) (res actor.CaseResult, panicked string) {
+	defer func() {
+		if r := recover(); r != nil {
+			panicked = fmt.Sprint(r)
+		}
+	}()
+	return actor.RunCase(raw), ""
+}
+
+// reporter prints full details for the first few failures of a run and one
+// line for the rest, so that a broken interpreter does not flood the log.
+type reporter struct {
+	failures atomic.Int64
+	detailed int64
+}
+
+func (r *reporter) report(t *testing.T, c oracleCase, idx int, d *diff, golden goldenResult, got actor.CaseResult) {
+	t.Helper()
+	n := r.failures.Add(1)
+	where := "case level"
+	if d.step >= 0 {
+		where = fmt.Sprintf("step %d (event %s)", d.step, strings.TrimSpace(string(d.event)))
+	}
+	if n > r.detailed {
+		t.Errorf("case %d %s: %s: %s", idx, c.Name, where, firstLine(d.what))
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "case %d %s differs from XState at %s\n    %s\n", idx, c.Name, where, d.what)
+	if c.Xorc != nil {
+		fmt.Fprintf(&b, "  xorc override: %s\n", c.Xorc.Why)
+	}
+	if d.step >= 0 && d.step < len(golden.Steps) && d.step < len(got.Steps) {
+		fmt.Fprintf(&b, "  XState step: %s\n  xorc step:   %s\n", compact(golden.Steps[d.step]), compact(got.Steps[d.step]))
+	}
+	fmt.Fprintf(&b, "  rerun in the oracle: node oracle.mjs <<'EOF'\n%s\nEOF", c.Raw)
+	t.Error(b.String())
+}
+
+func firstLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
+
+func replay(t *testing.T, c corpus, rep *reporter) stats {
+	require.Len(t, c.goldens, len(c.cases), "%s: one golden result per case; rerun scripts/oracle-golden.sh", c.name)
+	var st stats
+	for i, oc := range c.cases {
+		t.Run(oc.Name, func(t *testing.T) {
+			got, panicked := runCase(oc.Raw)
+			if panicked != "" {
+				rep.report(t, oc, i, &diff{step: -1, what: "RunCase panicked: " + panicked}, c.goldens[i], got)
+				return
+			}
+			var d *diff
+			if oc.Xorc != nil {
+				d = checkOverride(oc.Xorc, c.goldens[i], got, &st)
+			} else {
+				d = compareResult(c.goldens[i], got, &st)
+			}
+			if d != nil {
+				rep.report(t, oc, i, d, c.goldens[i], got)
+			}
+		})
+	}
+	return st
+}
+
+// TestOracleGolden replays the committed corpus: the hand-written cases (one per
+// feature and pitfall of the oracle README), the generated ones and the bench
+// cases. Run one case with e.g.
+//
+//	go test ./actor -run 'TestOracleGolden/hand/pitfall09' -v
+func TestOracleGolden(t *testing.T) {
+	rep := &reporter{detailed: 15}
+	for _, load := range []func(testing.TB) corpus{loadHand, loadGenerated, loadBenchCorpus} {
+		c := load(t)
+		t.Run(c.name, func(t *testing.T) {
+			st := replay(t, c, rep)
+			t.Logf("%s: %d cases (%d config errors, %d xorc overrides), %d steps compared, %d cases cut at an XState anomaly (%d steps not comparable)",
+				c.name, len(c.cases), st.configErrors, st.overridden, st.steps, st.anomalyCases, st.skippedSteps)
+		})
+	}
+	if n := rep.failures.Load(); n > 0 {
+		t.Errorf("%d cases differ from XState", n)
+	}
+}
+
+// TestOracleCorpus checks the corpus itself: consistent files, unique names,
+// overrides that say why, and generated cases that are exactly what the
+// committed generator produces for the recorded seed (otherwise the goldens
+// are stale: rerun scripts/oracle-golden.sh).
+func TestOracleCorpus(t *testing.T) {
+	hand := loadHand(t)
+	require.Len(t, hand.goldens, len(hand.cases))
+	names := map[string]bool{}
+	prefixes := map[string]int{}
+	for i, c := range hand.cases {
+		require.NotEmpty(t, c.Name, "hand case %d has no name", i)
+		require.False(t, names[c.Name], "duplicate hand case name %s", c.Name)
+		names[c.Name] = true
+		prefixes[strings.SplitN(c.Name, "/", 2)[0]]++
+		if c.Xorc != nil {
+			assert.NotEmpty(t, c.Xorc.Why, "%s: an xorc override must say why", c.Name)
+			assert.True(t, c.Xorc.Expect != nil || c.Xorc.ConfigError != nil, "%s: an xorc override needs expect or configError", c.Name)
+		}
+	}
+	for i := 1; i <= 13; i++ {
+		assert.Positive(t, prefixes[fmt.Sprintf("pitfall%02d", i)], "a hand case for pitfall %d", i)
+	}
+	for _, p := range []string{"feature", "action", "guard", "events", "error", "loop", "config", "xstate-bug"} {
+		assert.Positive(t, prefixes[p], "hand cases for %s", p)
+	}
+
+	meta, err := os.ReadFile(filepath.Join(oracleDir, "gen.meta"))
+	require.NoError(t, err)
+	var seed uint64
+	var n int
+	for _, line := range strings.Split(string(meta), "\n") {
+		k, v, _ := strings.Cut(line, " ")
+		switch k {
+		case "seed":
+			seed, err = strconv.ParseUint(v, 10, 64)
+			require.NoError(t, err)
+		case "cases":
+			n, err = strconv.Atoi(v)
+			require.NoError(t, err)
+		}
+	}
+	gen := loadGenerated(t)
+	require.Len(t, gen.cases, n)
+	require.Len(t, gen.goldens, n)
+	for i, c := range gen.cases {
+		want, err := casegen.One(seed, i).MarshalJSON()
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(c.Raw), "generated case %d is not casegen.One(%d, %d): regenerate the goldens", i, seed, i)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Live differential test (opt-in).
+// ---------------------------------------------------------------------------
+
+// TestOracleLive generates fresh random cases, runs them through the real
+// XState oracle and through xorc, and compares the results.
+//
+//	XORC_ORACLE_DIR=/work/scratch/oracle [XORC_ORACLE_SEED=42] [XORC_ORACLE_N=500] \
+//	    go test ./actor -run TestOracleLive -v
+//
+// XORC_ORACLE_DIR is an oracle directory where `npm ci` has been run.
+func TestOracleLive(t *testing.T) {
+	dir := os.Getenv("XORC_ORACLE_DIR")
+	if dir == "" {
+		t.Skip("live differential test: set XORC_ORACLE_DIR to an xstate-oracle directory with node_modules installed (npm ci) to run it")
+	}
+	node, err := exec.LookPath("node")
+	require.NoError(t, err, "XORC_ORACLE_DIR is set but node is not on PATH")
+	script := filepath.Join(dir, "oracle.mjs")
+	require.FileExists(t, script)
+	require.DirExists(t, filepath.Join(dir, "node_modules", "xstate"), "run npm ci in %s", dir)
+
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("XORC_ORACLE_SEED"); s != "" {
+		seed, err = strconv.ParseUint(s, 10, 64)
+		require.NoError(t, err, "XORC_ORACLE_SEED")
+	}
+	n := 300
+	if s := os.Getenv("XORC_ORACLE_N"); s != "" {
+		n, err = strconv.Atoi(s)
+		require.NoError(t, err, "XORC_ORACLE_N")
+	}
+	t.Logf("live oracle: %d cases, seed %d (XORC_ORACLE_SEED=%d reproduces this run)", n, seed, seed)
+
+	var in bytes.Buffer
+	cases := make([]oracleCase, n)
+	for i := range cases {
+		raw, err := casegen.One(seed, i).MarshalJSON()
+		require.NoError(t, err)
+		cases[i] = parseCase(t, raw, "")
+		in.Write(raw)
+		in.WriteByte('\n')
+	}
+	cmd := exec.Command(node, script, "--jsonl")
+	cmd.Stdin = &in
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "oracle failed: %s", stderr.String())
+
+	var goldens []goldenResult
+	for i, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+		var r goldenResult
+		require.NoError(t, json.Unmarshal(line, &r), "oracle output line %d", i+1)
+		goldens = append(goldens, r)
+	}
+	c := corpus{name: "live", cases: cases, goldens: goldens}
+	rep := &reporter{detailed: 10}
+	st := replay(t, c, rep)
+	t.Logf("live: %d cases (%d config errors), %d steps compared, %d cases cut at an XState anomaly (%d steps not comparable)",
+		n, st.configErrors, st.steps, st.anomalyCases, st.skippedSteps)
+	if f := rep.failures.Load(); f > 0 {
+		t.Errorf("%d of %d cases differ from XState (XORC_ORACLE_SEED=%d)", f, n, seed)
+	}
+}

@@ -1,0 +1,441 @@
+package actor
+
+// The reference oracle's runner in Go: one case (machine, events with $wait,
+// delays) on a simulated clock, in the oracle's output format
+// (../shared/tools/xstate-oracle/README.md, "Output format").
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"time"
+)
+
+// maxTimerRounds bounds one $wait like the oracle's MAX_TIMER_FIRINGS.
+const maxTimerRounds = 10000
+
+var errTimerRounds = fmt.Errorf("more than %d timer rounds in one $wait (0ms timer loop?)", maxTimerRounds)
+
+// RunCase runs one case in the oracle's input format (machine, events with
+// $wait, delays) on a simulated clock and returns the oracle's output.
+func RunCase(data json.RawMessage) CaseResult {
+	v, err := parseJSON(data)
+	if err != nil {
+		return CaseResult{Steps: []CaseStep{}, Error: "config: " + err.Error()}
+	}
+	return runCaseValue(v).result()
+}
+
+// RunCases runs a JSON array of cases (the oracle's batch input).
+func RunCases(data []byte) ([]CaseResult, error) {
+	v, err := parseJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: want a JSON array of cases, got %s", ErrJSONSyntax, jsonKind(v))
+	}
+	out := make([]CaseResult, len(arr))
+	for i, c := range arr {
+		out[i] = runCaseValue(c).result()
+	}
+	return out, nil
+}
+
+// RunOracleInput does what the oracle's main() does: one case object in ->
+// one JSON line per step out (or {"error": "config: ..."}); a JSON array of
+// cases in -> one JSON array of {"steps": [...], "error"?: ...} out.
+func RunOracleInput(r io.Reader, w io.Writer) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	v, err := parseJSON(data)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	if arr, ok := v.([]any); ok {
+		var b []byte
+		b = append(b, '[')
+		for i, c := range arr {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = runCaseValue(c).appendResult(b)
+			if len(b) > 1<<20 {
+				if _, err := bw.Write(b); err != nil {
+					return err
+				}
+				b = b[:0]
+			}
+		}
+		b = append(b, ']', '\n')
+		if _, err := bw.Write(b); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	run := runCaseValue(v)
+	var b []byte
+	for i := range run.steps {
+		b = run.appendStep(b[:0], i)
+		b = append(b, '\n')
+		if _, err := bw.Write(b); err != nil {
+			return err
+		}
+	}
+	if run.err != "" {
+		b = append(b[:0], `{"error":`...)
+		b = appendJSString(b, run.err)
+		b = append(b, '}', '\n')
+		if _, err := bw.Write(b); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// RunOracleJSONL is the oracle's --jsonl mode: one case per input line, one
+// result object per output line.
+func RunOracleJSONL(r io.Reader, w io.Writer) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<16), 1<<30)
+	bw := bufio.NewWriter(w)
+	var b []byte
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		v, err := parseJSON(line)
+		if err != nil {
+			return err
+		}
+		b = runCaseValue(v).appendResult(b[:0])
+		b = append(b, '\n')
+		if _, err := bw.Write(b); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// caseRun is a case's result with the exact clock values (ms, float64).
+type caseRun struct {
+	steps []CaseStep
+	nows  []float64
+	err   string
+}
+
+func (r *caseRun) result() CaseResult {
+	if r.steps == nil {
+		r.steps = []CaseStep{}
+	}
+	return CaseResult{Steps: r.steps, Error: r.err}
+}
+
+func (r *caseRun) appendResult(b []byte) []byte {
+	b = append(b, `{"steps":[`...)
+	for i := range r.steps {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = r.appendStep(b, i)
+	}
+	b = append(b, ']')
+	if r.err != "" {
+		b = append(b, `,"error":`...)
+		b = appendJSString(b, r.err)
+	}
+	return append(b, '}')
+}
+
+func (r *caseRun) appendStep(b []byte, i int) []byte {
+	s := &r.steps[i]
+	b = append(b, `{"step":`...)
+	b = appendJSNumber(b, float64(s.Step))
+	b = append(b, `,"event":`...)
+	if s.Event == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, s.Event...)
+	}
+	b = append(b, `,"value":`...)
+	b = appendJS(b, s.Value)
+	b = append(b, `,"context":`...)
+	b = appendJS(b, map[string]any(s.Context))
+	b = append(b, `,"status":`...)
+	b = appendJSString(b, s.Status)
+	if s.Done {
+		b = append(b, `,"done":true`...)
+	} else {
+		b = append(b, `,"done":false`...)
+	}
+	b = append(b, `,"now":`...)
+	b = appendJSNumber(b, r.nows[i])
+	if s.Error != "" {
+		b = append(b, `,"error":`...)
+		b = appendJSString(b, s.Error)
+	}
+	return append(b, '}')
+}
+
+// simTimer is a pending timeout of the simulated clock.
+type simTimer struct {
+	seq   int
+	start float64
+	delay float64
+	ev    Event
+	id    string
+}
+
+// caseRunner is the simulated actor + SimulatedClock of the oracle.
+type caseRunner struct {
+	it          *Interpreter
+	snap        Snapshot
+	now         float64
+	timers      []simTimer     // in scheduling order
+	timerMap    map[string]int // timer id -> seq of its latest timeout
+	seq         int
+	invalidated bool
+	flushing    bool
+	firings     int
+	sorted      []simTimer
+	lastActive  []int32
+	lastValue   any
+}
+
+func runCaseValue(v any) *caseRun {
+	run := &caseRun{}
+	c, ok := v.(*jsonObject)
+	if !ok {
+		run.err = "config: case must be an object"
+		return run
+	}
+	mv, _ := c.get("machine")
+	def, err := definitionFromJSON(mv)
+	if err != nil {
+		run.err = "config: " + err.Error()
+		return run
+	}
+	impl := &Implementations{}
+	if dv, ok := c.get("delays"); ok && dv != nil {
+		do, ok := dv.(*jsonObject)
+		if !ok {
+			run.err = "config: delays must be an object of ms numbers"
+			return run
+		}
+		impl.Delays = make(map[string]time.Duration, len(do.keys))
+		for i, k := range do.keys {
+			f, ok := do.vals[i].(float64)
+			if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
+				run.err = fmt.Sprintf("config: delays.%s must be a finite number of ms, got %s", k, jsonShort(do.vals[i]))
+				return run
+			}
+			impl.Delays[k] = msToDuration(f)
+		}
+	}
+	m, err := Compile(def, impl)
+	if err != nil {
+		run.err = "config: " + err.Error()
+		return run
+	}
+	var events []any
+	if ev, ok := c.get("events"); ok && ev != nil {
+		events, ok = ev.([]any)
+		if !ok {
+			run.err = "config: events must be an array"
+			return run
+		}
+	}
+	r := &caseRunner{it: m.NewInterpreter(), timerMap: map[string]int{}}
+	snap, effects := r.it.Start()
+	r.snap = snap
+	r.apply(effects)
+	run.steps = make([]CaseStep, 0, len(events)+1)
+	run.nows = make([]float64, 0, len(events)+1)
+	r.record(run, nil, "")
+	for _, e := range events {
+		raw := appendJS(nil, e)
+		var stepErr error
+		if o, ok := e.(*jsonObject); ok && isWait(o) {
+			stepErr = r.wait(o)
+		} else {
+			ev, err := eventFromJSON(e)
+			if err != nil {
+				stepErr = err
+			} else {
+				r.send(ev)
+			}
+		}
+		msg := ""
+		if stepErr != nil {
+			msg = stepErr.Error()
+		}
+		r.record(run, raw, msg)
+	}
+	return run
+}
+
+func isWait(o *jsonObject) bool {
+	t, _ := o.get("type")
+	return t == "$wait"
+}
+
+func (r *caseRunner) record(run *caseRun, event []byte, extraErr string) {
+	s := r.snap
+	// Consecutive steps often share a configuration: reuse its value.
+	if !sameSlice(s.active, r.lastActive) {
+		r.lastActive, r.lastValue = s.active, s.Value()
+	}
+	step := CaseStep{
+		Step:    len(run.steps),
+		Value:   r.lastValue,
+		Context: s.Context,
+		Status:  s.Status.String(),
+		Done:    s.Status == StatusDone,
+		Now:     int64(r.now),
+	}
+	if event != nil {
+		step.Event = json.RawMessage(event)
+	}
+	if s.Status == StatusError {
+		step.Error = s.Error
+	}
+	if extraErr != "" {
+		step.Error = extraErr
+	}
+	run.steps = append(run.steps, step)
+	run.nows = append(run.nows, r.now)
+}
+
+// send delivers an event to the machine (ignored once it stopped).
+func (r *caseRunner) send(ev Event) {
+	if r.snap.Status != StatusActive {
+		return
+	}
+	snap, effects := r.it.Step(r.snap, ev)
+	r.snap = snap
+	r.apply(effects)
+}
+
+func (r *caseRunner) apply(effects []Effect) {
+	for _, e := range effects {
+		switch e.Kind {
+		case EffectStartTimer:
+			r.seq++
+			r.timers = append(r.timers, simTimer{seq: r.seq, start: r.now, delay: float64(e.Delay) / 1e6, ev: e.Event, id: e.TimerID})
+			r.timerMap[e.TimerID] = r.seq
+			r.invalidated = r.flushing
+		case EffectCancelTimer:
+			seq, ok := r.timerMap[e.TimerID]
+			delete(r.timerMap, e.TimerID)
+			if ok {
+				r.removeTimer(seq)
+				r.invalidated = r.flushing
+			}
+		}
+	}
+	if r.snap.Status != StatusActive && len(r.timers) > 0 {
+		// XState's stop procedure cancels every scheduled event.
+		r.timers = r.timers[:0]
+		clear(r.timerMap)
+		r.invalidated = r.flushing
+	}
+}
+
+func (r *caseRunner) removeTimer(seq int) {
+	for i, t := range r.timers {
+		if t.seq == seq {
+			r.timers = append(r.timers[:i], r.timers[i+1:]...)
+			return
+		}
+	}
+}
+
+var errTimeTravel = errors.New("Unable to travel back in time")
+
+// wait is the oracle's advance(clock, ms).
+func (r *caseRunner) wait(o *jsonObject) error {
+	ms := 0.0
+	if v, ok := o.get("ms"); ok && v != nil {
+		f, ok := v.(float64)
+		if !ok {
+			return fmt.Errorf("$wait: ms must be a number, got %s", jsonShort(v))
+		}
+		ms = f
+	}
+	target := r.now + ms
+	r.firings = 0
+	for n := 0; n < maxTimerRounds; n++ {
+		next := math.Inf(1)
+		for _, t := range r.timers {
+			next = math.Min(next, t.start+t.delay)
+		}
+		if next > target {
+			return r.set(target)
+		}
+		if err := r.set(math.Max(next, r.now)); err != nil {
+			return err
+		}
+	}
+	return errTimerRounds
+}
+
+// set is SimulatedClock.set: move the clock and fire every due timeout.
+func (r *caseRunner) set(t float64) error {
+	if r.now > t {
+		return errTimeTravel
+	}
+	r.now = t
+	return r.flush()
+}
+
+// flush is SimulatedClock.flushTimeouts: timeouts fire in deadline order
+// (scheduling order for equal deadlines); when one schedules or cancels a
+// timeout, the remaining ones are sorted again.
+func (r *caseRunner) flush() error {
+	r.flushing = true
+	defer func() { r.flushing = false }()
+restart:
+	r.invalidated = false
+	r.sorted = append(r.sorted[:0], r.timers...)
+	sort.SliceStable(r.sorted, func(a, b int) bool {
+		return r.sorted[a].start+r.sorted[a].delay < r.sorted[b].start+r.sorted[b].delay
+	})
+	for i := 0; i < len(r.sorted); i++ {
+		if r.invalidated {
+			goto restart
+		}
+		t := r.sorted[i]
+		if r.now-t.start >= t.delay && r.hasTimer(t.seq) {
+			r.firings++
+			if r.firings > maxTimerRounds {
+				return errTimerRounds
+			}
+			r.removeTimer(t.seq)
+			delete(r.timerMap, t.id)
+			r.send(t.ev)
+		}
+	}
+	return nil
+}
+
+func (r *caseRunner) hasTimer(seq int) bool {
+	for _, t := range r.timers {
+		if t.seq == seq {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,54 @@
+package bench
+
+import (
+	"context"
+	"testing"
+)
+
+// The Go benchmarks behind the goals (go test -bench . ./bench): machine
+// events at least 0.5x plain actor messages per second, request p50 at most
+// 1.5x. `xorc bench` reports the same with percentiles.
+
+func targets(b *testing.B) map[string]func() *Target {
+	return map[string]func() *Target{
+		RowXorcInproc: func() *Target {
+			t, err := NewXorcInproc(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			return t
+		},
+		RowProtoactorLocal: NewProtoactorLocal,
+	}
+}
+
+func BenchmarkOneway(b *testing.B) {
+	for _, name := range []string{RowXorcInproc, RowProtoactorLocal} {
+		b.Run(name, func(b *testing.B) {
+			t := targets(b)[name]()
+			defer t.Close()
+			b.ReportAllocs()
+			b.ResetTimer()
+			if err := t.Send(b.N); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+func BenchmarkRequest(b *testing.B) {
+	for _, name := range []string{RowXorcInproc, RowProtoactorLocal} {
+		b.Run(name, func(b *testing.B) {
+			t := targets(b)[name]()
+			defer t.Close()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := t.Request(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,3 @@
+package proto
+
+//go:generate protoc --go_out=. --go_opt=paths=source_relative xorc.proto

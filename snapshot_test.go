@@ -1,0 +1,104 @@
+package xorc
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xorc-dev/xorc/actor"
+	"github.com/xorc-dev/xorc/proto"
+)
+
+const parallelChart = `{"id": "p", "type": "parallel", "context": {"k": "v"}, "states": {
+  "motor": {"initial": "off", "states": {"off": {"on": {"RUN": "on"}}, "on": {}}},
+  "door":  {"initial": "shut", "states": {"shut": {}, "ajar": {}}},
+  "lamp":  {}}}`
+
+// TestSnapshotWireRoundTrip: a snapshot that crosses processes reads the same
+// as the local one: value (key order kept), context, status, Matches.
+func TestSnapshotWireRoundTrip(t *testing.T) {
+	m := load(t, parallelChart, nil)
+	it := m.NewInterpreter()
+	s, _ := it.Start()
+	s, _ = it.Step(s, actor.Event{Type: "RUN"})
+	local := snapshotFromLocal(&actor.Reply{MachineID: "p1", Snapshot: s})
+
+	pw, err := (&actor.Reply{MachineID: "p1", Snapshot: s}).WireMessage()
+	require.NoError(t, err)
+	ps := pw.(*proto.Snapshot)
+	assert.Equal(t, `{"motor":"on","door":"shut","lamp":{}}`, string(ps.ValueJson), "document order")
+
+	remote, err := snapshotFromWire(ps)
+	require.NoError(t, err)
+	assert.Equal(t, local.Value, remote.Value, "same type and order on both sides")
+	assert.Equal(t, local.Context, remote.Context)
+	assert.Equal(t, local.Status, remote.Status)
+	lj, _ := json.Marshal(local.Value)
+	assert.Equal(t, string(ps.ValueJson), string(lj))
+	for _, path := range []string{"motor", "motor.on", "door.shut", "lamp"} {
+		assert.True(t, local.Matches(path), path)
+		assert.True(t, remote.Matches(path), path)
+	}
+	for _, path := range []string{"motor.off", "door.ajar", "nope", "motor.on.deeper", ""} {
+		assert.False(t, local.Matches(path), path)
+		assert.False(t, remote.Matches(path), path)
+	}
+}
+
+func TestSnapshotFromWireErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		snap *proto.Snapshot
+	}{
+		{"value not JSON", &proto.Snapshot{ValueJson: []byte(`{`)}},
+		{"value a number", &proto.Snapshot{ValueJson: []byte(`7`)}},
+		{"value an array", &proto.Snapshot{ValueJson: []byte(`["a"]`)}},
+		{"value with trailing data", &proto.Snapshot{ValueJson: []byte(`"a" "b"`)}},
+		{"value too deep", &proto.Snapshot{ValueJson: []byte(deep(100))}},
+		{"context not an object", &proto.Snapshot{ValueJson: []byte(`"a"`), ContextJson: []byte(`[1]`)}},
+		{"unknown status", &proto.Snapshot{ValueJson: []byte(`"a"`), Status: 9}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := snapshotFromWire(tt.snap)
+			require.ErrorIs(t, err, proto.ErrMalformed)
+		})
+	}
+	s, err := snapshotFromWire(&proto.Snapshot{MachineId: "m", ValueJson: []byte(deep(10)), Status: proto.Status_STATUS_ERROR, Error: "boom"})
+	require.NoError(t, err)
+	assert.Equal(t, actor.StatusError, s.Status)
+	assert.Equal(t, "boom", s.Error)
+	assert.Equal(t, actor.Context{}, s.Context, "no context is an empty one")
+}
+
+func deep(n int) string {
+	out := `"x"`
+	for range n {
+		out = `{"a":` + out + `}`
+	}
+	return out
+}
+
+// FuzzSnapshotFromWire: any bytes in a snapshot from another process give a
+// snapshot or an ErrMalformed, never a panic.
+func FuzzSnapshotFromWire(f *testing.F) {
+	f.Add([]byte(`{"motor":"on","door":{"a":{}}}`), []byte(`{"k":[1,{"x":null}]}`), int32(0))
+	f.Add([]byte(`"idle"`), []byte(`{}`), int32(2))
+	f.Add([]byte(deep(70)), []byte(`null`), int32(7))
+	f.Fuzz(func(t *testing.T, value, ctx []byte, status int32) {
+		s, err := snapshotFromWire(&proto.Snapshot{MachineId: "m", ValueJson: value, ContextJson: ctx, Status: proto.Status(status)})
+		if err != nil {
+			if !errors.Is(err, proto.ErrMalformed) {
+				t.Fatalf("error class: %v", err)
+			}
+			return
+		}
+		_ = s.Matches("a.b")
+		if s.Context == nil {
+			t.Fatal("nil context")
+		}
+	})
+}
