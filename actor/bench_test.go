@@ -11,12 +11,15 @@ package actor_test
 // transitions/s = events/s and allocs/op = allocations per transition).
 // BenchmarkCase: one op = one whole case through actor.RunCase (load,
 // compile, start, every event, the oracle's output format).
+// Both also report cpu-ns/op, the process CPU time per op (GC included),
+// which bench-interp.sh compares with XState's process CPU time.
 
 import (
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -110,12 +113,15 @@ func BenchmarkStep(b *testing.B) {
 			evs := bc.events
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := processCPU()
 			for i := 0; i < b.N; i++ {
 				s, _ = it.Step(s, evs[i%len(evs)])
 			}
+			cpu := processCPU() - cpu0
 			b.StopTimer()
 			require.Equal(b, actor.StatusActive, s.Status, s.Error)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "transitions/s")
+			reportCPU(b, cpu)
 		})
 	}
 }
@@ -129,13 +135,22 @@ func BenchmarkCase(b *testing.B) {
 			require.Len(b, res.Steps, len(bc.events)+1)
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := processCPU()
 			for i := 0; i < b.N; i++ {
 				res = actor.RunCase(bc.raw)
 			}
+			cpu := processCPU() - cpu0
 			b.StopTimer()
 			require.Empty(b, res.Error)
 			require.Len(b, res.Steps, len(bc.events)+1)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "cases/s")
+			reportCPU(b, cpu)
 		})
+	}
+}
+
+func reportCPU(b *testing.B, cpu time.Duration) {
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }

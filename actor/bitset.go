@@ -19,26 +19,6 @@ func (b bitset) clear() {
 	}
 }
 
-func (b bitset) copyFrom(o bitset) { copy(b, o) }
-
-func (b bitset) equal(o bitset) bool {
-	for i := range b {
-		if b[i] != o[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func (b bitset) empty() bool {
-	for _, w := range b {
-		if w != 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // anyIn reports whether some index in [lo, hi) is in the set.
 func (b bitset) anyIn(lo, hi int32) bool {
 	if lo >= hi {
@@ -59,25 +39,6 @@ func (b bitset) anyIn(lo, hi int32) bool {
 		}
 	}
 	return false
-}
-
-// setRangeAnd sets, in b, every index of [lo, hi) that is in src.
-func (b bitset) setRangeAnd(lo, hi int32, src bitset) {
-	if lo >= hi {
-		return
-	}
-	wl, wh := lo>>6, (hi-1)>>6
-	maskLo := ^uint64(0) << (uint(lo) & 63)
-	maskHi := ^uint64(0) >> (63 - (uint(hi-1) & 63))
-	if wl == wh {
-		b[wl] |= src[wl] & maskLo & maskHi
-		return
-	}
-	b[wl] |= src[wl] & maskLo
-	for w := wl + 1; w < wh; w++ {
-		b[w] |= src[w]
-	}
-	b[wh] |= src[wh] & maskHi
 }
 
 // next returns the smallest index >= i in the set, or -1.

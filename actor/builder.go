@@ -230,7 +230,10 @@ func (s *StateBuilder) OnDone(ts ...*TransitionBuilder) *StateBuilder {
 }
 
 // Entry adds entry actions.
-func (s *StateBuilder) Entry(as ...ActionRef) *StateBuilder { s.entry = append(s.entry, as...); return s }
+func (s *StateBuilder) Entry(as ...ActionRef) *StateBuilder {
+	s.entry = append(s.entry, as...)
+	return s
+}
 
 // Exit adds exit actions.
 func (s *StateBuilder) Exit(as ...ActionRef) *StateBuilder { s.exit = append(s.exit, as...); return s }

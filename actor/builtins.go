@@ -113,57 +113,76 @@ func checkParamType(t paramType, v any) bool {
 // onGuard is called for nested guard references.
 func checkParams(kind, name string, spec *builtinSpec, r ref, onGuard func(v any, path string) error) error {
 	what := kind + " " + name
-	pp := joinPath(r.path, "params")
+	// Paths are only built for errors and nested guards.
+	pp := func() string { return joinPath(r.path, "params") }
 	if spec.anyKeys {
 		if _, bad := r.params["__proto__"]; bad {
-			return defErr(pp, ErrBadParams, what+`: context key "__proto__" is not allowed`)
+			return defErr(pp(), ErrBadParams, what+`: context key "__proto__" is not allowed`)
 		}
 		return nil
 	}
-	req := sortedTypeKeys(spec.required)
-	for _, k := range req {
-		if _, ok := r.params[k]; !ok {
-			return defErr(r.path, ErrBadParams, fmt.Sprintf("%s: params.%s is required", what, k))
+	if len(spec.required) > 0 {
+		for _, k := range sortedTypeKeys(spec.required) {
+			if _, ok := r.params[k]; !ok {
+				return defErr(r.path, ErrBadParams, fmt.Sprintf("%s: params.%s is required", what, k))
+			}
 		}
 	}
-	for _, k := range sortedParamNames(r.params) {
+	if len(r.params) == 0 {
+		return nil
+	}
+	keys := r.params
+	var sorted []string
+	if len(keys) > 1 {
+		sorted = sortedParamNames(keys)
+	} else {
+		for k := range keys {
+			sorted = []string{k}
+		}
+	}
+	for _, k := range sorted {
 		v := r.params[k]
-		kp := joinPath(pp, k)
+		kp := func() string { return joinPath(pp(), k) }
 		t, ok := spec.required[k]
 		if !ok {
 			t, ok = spec.optional[k]
 		}
 		if !ok {
-			return defErr(kp, ErrBadParams, fmt.Sprintf("%s: unknown param %s", what, jsStringify(k)))
+			return defErr(kp(), ErrBadParams, fmt.Sprintf("%s: unknown param %s", what, jsStringify(k)))
 		}
 		switch t {
 		case ptGuard:
-			if err := onGuard(v, kp); err != nil {
+			if err := onGuard(v, kp()); err != nil {
 				return err
 			}
 		case ptGuards:
 			arr, ok := v.([]any)
 			if !ok {
-				return defErr(kp, ErrBadParams, fmt.Sprintf("%s: params.%s must be an array of guards", what, k))
+				return defErr(kp(), ErrBadParams, fmt.Sprintf("%s: params.%s must be an array of guards", what, k))
 			}
 			for i, g := range arr {
-				if err := onGuard(g, indexPath(kp, i)); err != nil {
+				if err := onGuard(g, indexPath(kp(), i)); err != nil {
 					return err
 				}
 			}
 		default:
 			if !checkParamType(t, v) {
-				return defErr(kp, ErrBadParams, fmt.Sprintf("%s: params.%s must be %s, got %s", what, k, paramTypeNames[t], jsonShort(v)))
+				return defErr(kp(), ErrBadParams, fmt.Sprintf("%s: params.%s must be %s, got %s", what, k, paramTypeNames[t], jsonShort(v)))
 			}
 		}
 		if k == "key" && v == "__proto__" {
-			return defErr(kp, ErrBadParams, what+`: context key "__proto__" is not allowed`)
+			return defErr(kp(), ErrBadParams, what+`: context key "__proto__" is not allowed`)
 		}
 	}
 	return nil
 }
 
 func sortedTypeKeys(m map[string]paramType) []string {
+	if len(m) == 1 {
+		for k := range m {
+			return []string{k}
+		}
+	}
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

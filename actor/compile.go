@@ -73,6 +73,10 @@ type transition struct {
 	guard      *guard
 	actions    []action
 	reenter    bool
+	// swap: source and target are different atomic (non-final) children of
+	// the same compound state, so the microstep exits exactly the source and
+	// enters exactly the target (the interpreter's fast path).
+	swap bool
 	// Static data, valid when len(targets) > 0 && !histTarget.
 	domain         int32 // -1: above the root (everything is exited)
 	exitLo, exitHi int32 // the exit set is the active states in [exitLo, exitHi)
@@ -86,7 +90,8 @@ type Machine struct {
 	states     []stateNode
 	words      int
 	idMap      map[string]int32
-	evIndex    map[string]int32
+	evIndex    map[string]int32 // used while compiling
+	evTable    evTable          // used at run time
 	evNames    []string
 	ctx0       Context
 	maxIter    int
@@ -118,6 +123,8 @@ type compiler struct {
 	impl    *Implementations
 	defs    []*stateDef
 	scratch bitset
+	pathIDs []string     // machineId.path of each state
+	tslab   []transition // transitions are carved from chunks
 }
 
 func countStates(d *stateDef) int {
@@ -149,7 +156,9 @@ func Compile(def *Definition, impl *Implementations) (*Machine, error) {
 			return nil, &DefinitionError{Msg: fmt.Sprintf("guard %s: names starting with \"xorc.\" are reserved for built-ins", jsStringify(name)), Kind: ErrReservedName}
 		}
 	}
-	m := &Machine{id: def.id, def: def, idMap: map[string]int32{}, evIndex: map[string]int32{}}
+	n := countStates(def.root)
+	m := &Machine{id: def.id, def: def, idMap: make(map[string]int32, n), evIndex: make(map[string]int32, n)}
+	m.evNames = make([]string, 0, 2*n)
 	c := &compiler{m: m, impl: impl}
 	m.maxIter = defaultMaxIterations
 	if def.hasMaxIter {
@@ -163,10 +172,10 @@ func Compile(def *Definition, impl *Implementations) (*Machine, error) {
 	} else {
 		m.ctx0 = Context{}
 	}
-	n := countStates(def.root)
 	m.states = make([]stateNode, 0, n)
 	c.defs = make([]*stateDef, 0, n)
 	c.scratch = newBitset(n)
+	c.pathIDs = make([]string, n)
 	c.index(def.root, -1, 0)
 	m.words = (len(m.states) + 63) / 64
 	if err := c.structure(); err != nil {
@@ -191,6 +200,7 @@ func Compile(def *Definition, impl *Implementations) (*Machine, error) {
 		}
 	}
 	m.initEntry = m.initialEntry()
+	m.evTable = newEvTable(m.evNames)
 	return m, nil
 }
 
@@ -263,19 +273,17 @@ func (c *compiler) structure() error {
 			}
 			s.deep = d.history == "deep"
 		}
-		// ids
+		// ids: the explicit id, else machineId.path.to.state (built from
+		// the parent's path id, even when the parent has an explicit id)
 		if i == 0 {
+			c.pathIDs[0] = m.id
 			s.id = m.id
-		} else if d.id != "" {
-			s.id = d.id
 		} else {
-			var b strings.Builder
-			b.WriteString(m.id)
-			for _, k := range c.keyPath(int32(i)) {
-				b.WriteByte('.')
-				b.WriteString(k)
+			c.pathIDs[i] = c.pathIDs[s.parent] + "." + s.key
+			s.id = c.pathIDs[i]
+			if d.id != "" {
+				s.id = d.id
 			}
-			s.id = b.String()
 		}
 		if prev, dup := m.idMap[s.id]; dup {
 			return defErr(joinPath(path, "id"), ErrDuplicateID, fmt.Sprintf("duplicate state id %s (also used by %s)", jsStringify(s.id), describePath(m.states[prev].path)))
@@ -324,17 +332,6 @@ func describePath(p string) string {
 		return "the root"
 	}
 	return p
-}
-
-func (c *compiler) keyPath(i int32) []string {
-	var keys []string
-	for ; i > 0; i = c.m.states[i].parent {
-		keys = append(keys, c.m.states[i].key)
-	}
-	for l, r := 0, len(keys)-1; l < r; l, r = l+1, r-1 {
-		keys[l], keys[r] = keys[r], keys[l]
-	}
-	return keys
 }
 
 // histories resolves the default targets of history states.
@@ -502,7 +499,11 @@ func (c *compiler) compileTransitions(src int32, desc string, tds []transDef) ([
 
 func (c *compiler) compileTransition(src int32, desc string, td transDef) (*transition, error) {
 	m := c.m
-	t := &transition{source: src, desc: desc, reenter: td.reenter, domain: -1}
+	if len(c.tslab) == cap(c.tslab) {
+		c.tslab = make([]transition, 0, 16)
+	}
+	c.tslab = append(c.tslab, transition{source: src, desc: desc, reenter: td.reenter, domain: -1})
+	t := &c.tslab[len(c.tslab)-1]
 	for _, target := range td.targets {
 		idx, err := c.resolveTarget(src, target, td.targetPath)
 		if err != nil {
@@ -542,6 +543,13 @@ func (c *compiler) compileTransition(src int32, desc string, td transDef) (*tran
 		t.entry = make([]int32, 0, ec.set.count())
 		for i := ec.set.next(0); i >= 0; i = ec.set.next(i + 1) {
 			t.entry = append(t.entry, i)
+		}
+		if len(t.targets) == 1 {
+			tg := t.targets[0]
+			p := m.states[src].parent
+			t.swap = tg != src && p >= 0 && m.states[p].kind == kCompound && m.states[tg].parent == p &&
+				m.states[src].kind == kAtomic && m.states[tg].kind == kAtomic &&
+				t.domain == p && len(t.entry) == 1 && t.entry[0] == tg
 		}
 	}
 	return t, nil
@@ -613,13 +621,24 @@ func (m *Machine) childByKey(p int32, key string) int32 {
 // byID resolves "#id" or "#id.path" (XState's getStateNodeById). It returns
 // -1 and a reason when there is no such state.
 func (m *Machine) byID(ref string) (int32, string) {
-	parts := toStatePath(ref)
-	id := strings.TrimPrefix(parts[0], "#")
+	if strings.IndexByte(ref, '\\') >= 0 {
+		parts := toStatePath(ref)
+		idx, ok := m.idMap[strings.TrimPrefix(parts[0], "#")]
+		if !ok {
+			return -1, fmt.Sprintf("no state has id %s", jsStringify(strings.TrimPrefix(parts[0], "#")))
+		}
+		return m.walk(idx, parts[1:])
+	}
+	first, rest, more := strings.Cut(ref, ".")
+	id := strings.TrimPrefix(first, "#")
 	idx, ok := m.idMap[id]
 	if !ok {
 		return -1, fmt.Sprintf("no state has id %s", jsStringify(id))
 	}
-	return m.walk(idx, parts[1:])
+	if !more {
+		return idx, ""
+	}
+	return m.walkString(idx, rest)
 }
 
 // byPath resolves a relative path from node p (XState's getStateNodeByPath).
@@ -629,7 +648,29 @@ func (m *Machine) byPath(p int32, path string) (int32, string) {
 			return idx, msg
 		}
 	}
-	return m.walk(p, toStatePath(path))
+	if strings.IndexByte(path, '\\') >= 0 {
+		return m.walk(p, toStatePath(path))
+	}
+	return m.walkString(p, path)
+}
+
+// walkString is walk over the segments of a dotted path without escapes.
+func (m *Machine) walkString(node int32, path string) (int32, string) {
+	for {
+		k, rest, more := strings.Cut(path, ".")
+		if k == "" {
+			return node, ""
+		}
+		next, msg := m.step(node, k)
+		if next < 0 {
+			return -1, msg
+		}
+		node = next
+		if !more {
+			return node, ""
+		}
+		path = rest
+	}
 }
 
 func (m *Machine) walk(node int32, keys []string) (int32, string) {
@@ -637,24 +678,28 @@ func (m *Machine) walk(node int32, keys []string) (int32, string) {
 		if k == "" {
 			break
 		}
-		if strings.HasPrefix(k, "#") {
-			idx, msg := m.byID(k)
-			if idx < 0 {
-				return -1, msg
-			}
-			node = idx
-			continue
-		}
-		next := m.childByKey(node, k)
+		next, msg := m.step(node, k)
 		if next < 0 {
-			if len(m.states[node].allChildren) == 0 {
-				return -1, fmt.Sprintf("state %s has no child states", jsStringify("#"+m.states[node].id))
-			}
-			return -1, fmt.Sprintf("state %s has no child %s", jsStringify("#"+m.states[node].id), jsStringify(k))
+			return -1, msg
 		}
 		node = next
 	}
 	return node, ""
+}
+
+// step resolves one path segment: a child key, or "#id".
+func (m *Machine) step(node int32, k string) (int32, string) {
+	if strings.HasPrefix(k, "#") {
+		return m.byID(k)
+	}
+	next := m.childByKey(node, k)
+	if next < 0 {
+		if len(m.states[node].allChildren) == 0 {
+			return -1, fmt.Sprintf("state %s has no child states", jsStringify("#"+m.states[node].id))
+		}
+		return -1, fmt.Sprintf("state %s has no child %s", jsStringify("#"+m.states[node].id), jsStringify(k))
+	}
+	return next, ""
 }
 
 // candidateTables builds the event id -> candidates table of a state.
@@ -669,42 +714,55 @@ func (c *compiler) candidateTables(i int32) {
 			s.star = dl.ts
 		}
 	}
-	type entry struct {
-		id int32
-		ts []*transition
-	}
-	var entries []entry
 	add := func(id int32) {
-		for _, e := range entries {
-			if e.id == id {
+		for _, x := range s.evIDs {
+			if x == id {
 				return
 			}
 		}
-		if ts := candidatesFor(s.descs, m.evNames[id]); len(ts) > 0 {
-			entries = append(entries, entry{id, ts})
+		ts := candidatesFor(s.descs, m.evNames[id])
+		if len(ts) == 0 {
+			return
 		}
+		// insert, keeping evIDs sorted
+		j := len(s.evIDs)
+		s.evIDs = append(s.evIDs, id)
+		s.evCands = append(s.evCands, ts)
+		for ; j > 0 && s.evIDs[j-1] > id; j-- {
+			s.evIDs[j], s.evCands[j] = s.evIDs[j-1], s.evCands[j-1]
+		}
+		s.evIDs[j], s.evCands[j] = id, ts
 	}
 	if s.partial {
 		for id := range m.evNames {
 			add(int32(id))
 		}
 	} else {
+		s.evIDs = make([]int32, 0, len(s.descs))
+		s.evCands = make([][]*transition, 0, len(s.descs))
 		for _, dl := range s.descs {
 			if dl.desc != "*" {
 				add(m.evIndex[dl.desc])
 			}
 		}
 	}
-	sort.Slice(entries, func(a, b int) bool { return entries[a].id < entries[b].id })
-	for _, e := range entries {
-		s.evIDs = append(s.evIDs, e.id)
-		s.evCands = append(s.evCands, e.ts)
-	}
 }
 
 // candidatesFor is XState's getCandidates: the exact descriptor's candidates,
 // then those of every matching wildcard descriptor, longest first.
 func candidatesFor(descs []descList, evType string) []*transition {
+	wildcards := false
+	for _, dl := range descs {
+		wildcards = wildcards || dl.desc == "*" || strings.HasSuffix(dl.desc, ".*")
+	}
+	if !wildcards {
+		for _, dl := range descs {
+			if dl.desc == evType {
+				return dl.ts
+			}
+		}
+		return nil
+	}
 	var out []*transition
 	for _, dl := range descs {
 		if dl.desc == evType {

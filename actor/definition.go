@@ -189,18 +189,23 @@ func parseState(obj *jsonObject, path, key string, isRoot bool) (*stateDef, erro
 	s := &stateDef{path: path, key: key}
 	for i, k := range obj.keys {
 		v := obj.vals[i]
-		kp := joinPath(path, k)
+		var kp string
+		switch k {
+		case "on", "after", "always", "onDone", "entry", "exit", "states", "target":
+			kp = joinPath(path, k) // stored in the definition; else built only for errors (keyErr)
+		}
+		keyErr := func(kind error, msg string) error { return defErr(joinPath(path, k), kind, msg) }
 		if msg, bad := unsupportedKeys[k]; bad {
-			return nil, defErr(kp, ErrUnsupported, msg)
+			return nil, keyErr(ErrUnsupported, msg)
 		}
 		if rootOnlyKeys[k] {
 			if !isRoot {
-				return nil, defErr(kp, nil, fmt.Sprintf("%s is only allowed on the machine (root) config", jsStringify(k)))
+				return nil, keyErr(nil, fmt.Sprintf("%s is only allowed on the machine (root) config", jsStringify(k)))
 			}
 			continue
 		}
 		if !stateKeys[k] {
-			return nil, defErr(kp, nil, fmt.Sprintf("unknown key %s in a state config", jsStringify(k)))
+			return nil, keyErr(nil, fmt.Sprintf("unknown key %s in a state config", jsStringify(k)))
 		}
 		var err error
 		switch k {
@@ -210,27 +215,27 @@ func parseState(obj *jsonObject, path, key string, isRoot bool) (*stateDef, erro
 			}
 			str, ok := v.(string)
 			if !ok || str == "" {
-				return nil, defErr(kp, nil, "must be a non-empty string, got "+jsonShort(v))
+				return nil, keyErr(nil, "must be a non-empty string, got "+jsonShort(v))
 			}
 			s.id = str
 		case "type":
 			str, ok := v.(string)
 			if !ok {
-				return nil, defErr(kp, nil, "must be a string, got "+jsonShort(v))
+				return nil, keyErr(nil, "must be a string, got "+jsonShort(v))
 			}
 			switch str {
 			case "atomic", "compound", "parallel", "final", "history":
 			default:
-				return nil, defErr(kp, nil, fmt.Sprintf("unknown state type %s (want atomic, compound, parallel, final or history)", jsStringify(str)))
+				return nil, keyErr(nil, fmt.Sprintf("unknown state type %s (want atomic, compound, parallel, final or history)", jsStringify(str)))
 			}
 			s.typ = str
 		case "initial":
 			str, ok := v.(string)
 			if !ok {
 				if _, isObj := v.(*jsonObject); isObj {
-					return nil, defErr(kp, ErrUnsupported, "initial must be a state key; an initial transition object (with actions) is not supported")
+					return nil, keyErr(ErrUnsupported, "initial must be a state key; an initial transition object (with actions) is not supported")
 				}
-				return nil, defErr(kp, nil, "must be a string, got "+jsonShort(v))
+				return nil, keyErr(nil, "must be a string, got "+jsonShort(v))
 			}
 			s.initial, s.hasInitial = str, true
 		case "history":
@@ -240,18 +245,18 @@ func parseState(obj *jsonObject, path, key string, isRoot bool) (*stateDef, erro
 				s.history = "shallow"
 			case string:
 				if x != "shallow" && x != "deep" {
-					return nil, defErr(kp, nil, fmt.Sprintf("must be \"shallow\" or \"deep\", got %s", jsStringify(x)))
+					return nil, keyErr(nil, fmt.Sprintf("must be \"shallow\" or \"deep\", got %s", jsStringify(x)))
 				}
 				s.history = x
 			default:
-				return nil, defErr(kp, nil, "must be \"shallow\" or \"deep\", got "+jsonShort(v))
+				return nil, keyErr(nil, "must be \"shallow\" or \"deep\", got "+jsonShort(v))
 			}
 		case "target":
 			s.histTarget, err = parseTargets(v, kp)
 		case "states":
 			so, ok := v.(*jsonObject)
 			if !ok {
-				return nil, defErr(kp, nil, "must be an object of states, got "+jsonKind(v))
+				return nil, keyErr(nil, "must be an object of states, got "+jsonKind(v))
 			}
 			for j, ck := range so.keys {
 				cp := joinPath(kp, ck)
@@ -268,7 +273,7 @@ func parseState(obj *jsonObject, path, key string, isRoot bool) (*stateDef, erro
 		case "on":
 			oo, ok := v.(*jsonObject)
 			if !ok {
-				return nil, defErr(kp, nil, "must be an object of event descriptors, got "+jsonKind(v))
+				return nil, keyErr(nil, "must be an object of event descriptors, got "+jsonKind(v))
 			}
 			for j, ev := range oo.keys {
 				ep := joinPath(kp, ev)
@@ -284,7 +289,7 @@ func parseState(obj *jsonObject, path, key string, isRoot bool) (*stateDef, erro
 		case "after":
 			oo, ok := v.(*jsonObject)
 			if !ok {
-				return nil, defErr(kp, nil, "must be an object of delays, got "+jsonKind(v))
+				return nil, keyErr(nil, "must be an object of delays, got "+jsonKind(v))
 			}
 			for j, dk := range oo.keys {
 				dp := joinPath(kp, dk)
@@ -316,7 +321,7 @@ func parseState(obj *jsonObject, path, key string, isRoot bool) (*stateDef, erro
 		case "description":
 			str, ok := v.(string)
 			if !ok {
-				return nil, defErr(kp, nil, "must be a string, got "+jsonShort(v))
+				return nil, keyErr(nil, "must be a string, got "+jsonShort(v))
 			}
 			s.description = str
 		case "tags":
@@ -401,12 +406,16 @@ func parseTransition(v any, path string) (transDef, error) {
 	case *jsonObject:
 		for i, k := range x.keys {
 			kv := x.vals[i]
-			kp := joinPath(path, k)
+			var kp string // stored for target, guard and actions; built for errors otherwise
+			if k == "target" || k == "guard" || k == "actions" {
+				kp = joinPath(path, k)
+			}
+			keyErr := func(kind error, msg string) error { return defErr(joinPath(path, k), kind, msg) }
 			if hint, ok := transitionHints[k]; ok {
-				return t, defErr(kp, ErrUnsupported, hint)
+				return t, keyErr(ErrUnsupported, hint)
 			}
 			if !transitionKeys[k] {
-				return t, defErr(kp, nil, fmt.Sprintf("unknown key %s in a transition", jsStringify(k)))
+				return t, keyErr(nil, fmt.Sprintf("unknown key %s in a transition", jsStringify(k)))
 			}
 			var err error
 			switch k {
@@ -422,13 +431,13 @@ func parseTransition(v any, path string) (transDef, error) {
 			case "reenter":
 				b, ok := kv.(bool)
 				if !ok {
-					return t, defErr(kp, nil, "must be true or false, got "+jsonShort(kv))
+					return t, keyErr(nil, "must be true or false, got "+jsonShort(kv))
 				}
 				t.reenter = b
 			case "description":
 				s, ok := kv.(string)
 				if !ok {
-					return t, defErr(kp, nil, "must be a string, got "+jsonShort(kv))
+					return t, keyErr(nil, "must be a string, got "+jsonShort(kv))
 				}
 				t.description = s
 			case "meta":

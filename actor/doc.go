@@ -68,9 +68,11 @@
 // throwing built-in (xorc.increment on a string) and the microstep bound
 // (Implementations.MaxIterations, default 1000, XState's "Infinite loop
 // detected ..." message) put the machine in StatusError with the message and
-// keep the snapshot from before the event; the process never crashes. The
-// effects of the failed macrostep are dropped, except logs that already
-// happened, and every timer of the kept configuration is cancelled.
+// keep the snapshot from before the event; the process never crashes (even
+// an unexpected panic inside the interpreter becomes an "xorc: internal
+// error" status). The effects of the failed macrostep are dropped, except
+// logs that already happened, and every timer of the kept configuration is
+// cancelled.
 //
 // # Semantics
 //

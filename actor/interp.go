@@ -39,11 +39,16 @@ const arenaChunk = 512
 func (m *Machine) NewInterpreter() *Interpreter {
 	n := len(m.states)
 	it := &Interpreter{
-		m:      m,
-		in:     newBitset(n),
-		exitB:  newBitset(n),
-		enterB: newBitset(n),
-		doneB:  newBitset(n),
+		m:          m,
+		in:         newBitset(n),
+		exitB:      newBitset(n),
+		enterB:     newBitset(n),
+		doneB:      newBitset(n),
+		child:      make([]int32, n),
+		sel:        make([]*transition, 0, 8),
+		queue:      make([]ievent, 0, 4),
+		exits:      make([]int32, 0, 8),
+		newEntries: make([]int32, 0, 8),
 	}
 	it.aargs.it = it
 	it.gargs.it = it
@@ -57,8 +62,9 @@ type Interpreter struct {
 
 	// Working state of the current macrostep.
 	in          bitset  // active states
-	list        []int32 // active states in insertion order (XState's _nodes)
-	listChanged bool    // list must be committed to a new slice
+	child       []int32 // the active child of each active compound state (-1: none)
+	list        []int32 // active states in insertion order (XState's _nodes); never written in place
+	listChanged bool    // list is new (an arena slice) and becomes the snapshot's
 	hist        [][]int32
 	histOwned   bool // hist is a scratch copy, not the snapshot's
 	histChanged bool
@@ -75,10 +81,14 @@ type Interpreter struct {
 	// Scratch.
 	sel, filt   []*transition
 	doms        []int32
-	exitB       bitset
-	enterB      bitset
+	drop        []int
+	exits       []int32 // exit set of the microstep, reverse document order
+	entries     []int32 // entry set (general path), document order
+	newEntries  []int32 // entered states that were not active
+	completed   []int32 // parallel states whose done event was queued
+	exitB       bitset  // marks the exit set during a microstep (clean otherwise)
+	enterB      bitset  // entry set of the general path (clean otherwise)
 	doneB       bitset
-	newEntries  []int32
 	eff         []int32
 	cands       []*transition
 	histScratch [][]int32
@@ -86,7 +96,7 @@ type Interpreter struct {
 	gargs       GuardArgs
 	arena       []int32
 	harena      [][]int32
-	cacheList   []int32 // the committed list whose membership `in` holds
+	cacheList   []int32 // the committed list whose membership `in` and `child` hold
 }
 
 // Machine returns the machine the interpreter runs.
@@ -98,9 +108,13 @@ func (it *Interpreter) Start() (Snapshot, []Effect) {
 	m := it.m
 	it.effects = it.effects[:0]
 	it.in.clear()
+	it.exitB.clear()
+	it.enterB.clear()
+	for i := range it.child {
+		it.child[i] = -1
+	}
 	it.in.set(0)
-	it.list = append(it.list[:0], 0)
-	it.listChanged = true
+	it.list, it.listChanged = []int32{0}, true
 	it.hist, it.histOwned, it.histChanged = nil, false, false
 	it.ctx, it.ctxOwned = m.ctx0, false
 	it.status, it.errMsg = StatusActive, ""
@@ -108,26 +122,32 @@ func (it *Interpreter) Start() (Snapshot, []Effect) {
 	it.cacheList = nil
 
 	it.cur = ievent{ev: Event{Type: initEventType}, id: -1}
-	it.enterB.clear()
-	for _, s := range m.initEntry {
-		it.enterB.set(s)
-	}
-	it.exitB.clear()
 	it.newEntries = it.newEntries[:0]
-	err := it.enterStates(&it.cur)
-	if err == nil {
-		it.updateList(0, true)
-		err = it.loop()
-	}
+	err := it.safeStart()
 	it.cur = ievent{}
 	if err != nil {
 		// XState keeps the pre-initial snapshot: initial context, and the
 		// value of the initial configuration. Nothing ran for the driver.
 		it.effects = it.effects[:0]
 		it.cacheList = nil
+		it.exitB.clear()
+		it.enterB.clear()
 		return Snapshot{Status: StatusError, Error: err.Error(), Context: m.ctx0, m: m, active: m.initEntry}, it.effects
 	}
-	return it.commit(Snapshot{m: m}), it.effects
+	return it.commit(&Snapshot{m: m}), it.effects
+}
+
+func (it *Interpreter) safeStart() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("xorc: internal error in the interpreter: %v", r)
+		}
+	}()
+	if err := it.enterStates(it.m.initEntry, &it.cur); err != nil {
+		return err
+	}
+	it.updateList(true)
+	return it.loop()
 }
 
 // Step processes one external event (a macrostep). Events sent to a machine
@@ -145,37 +165,46 @@ func (it *Interpreter) Step(s Snapshot, ev Event) (Snapshot, []Effect) {
 	if s.Status != StatusActive {
 		return s, it.effects
 	}
-	it.load(s)
-	it.cur = ievent{ev: ev, id: it.eventID(ev.Type)}
-	err := it.macrostep()
-	it.cur = ievent{}
-	if err != nil {
+	it.load(&s)
+	it.cur.ev, it.cur.id = ev, it.m.evTable.lookup(ev.Type)
+	if err := it.safeMacrostep(); err != nil {
 		return it.fail(s, err), it.effects
 	}
-	return it.commit(s), it.effects
+	return it.commit(&s), it.effects
 }
 
-func (it *Interpreter) eventID(t string) int32 {
-	if id, ok := it.m.evIndex[t]; ok {
-		return id
-	}
-	return -1
+// safeMacrostep runs the macrostep; a panic (a bug: user code panics are
+// caught where it runs) becomes an error, so that the process never crashes.
+func (it *Interpreter) safeMacrostep() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("xorc: internal error in the interpreter: %v", r)
+		}
+	}()
+	return it.macrostep()
 }
+
+func (it *Interpreter) eventID(t string) int32 { return it.m.evTable.lookup(t) }
 
 func sameSlice(a, b []int32) bool {
 	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
 }
 
-func (it *Interpreter) load(s Snapshot) {
-	it.list = append(it.list[:0], s.active...)
+func (it *Interpreter) load(s *Snapshot) {
+	it.list, it.listChanged = s.active, false
 	if !sameSlice(s.active, it.cacheList) {
 		it.in.clear()
+		for i := range it.child {
+			it.child[i] = -1
+		}
 		for _, x := range s.active {
 			it.in.set(x)
+			if p := it.m.states[x].parent; p >= 0 {
+				it.child[p] = x
+			}
 		}
 		it.cacheList = s.active
 	}
-	it.listChanged = false
 	it.hist, it.histOwned, it.histChanged = s.hist, false, false
 	it.ctx, it.ctxOwned = s.Context, false
 	if it.ctx == nil {
@@ -188,11 +217,10 @@ func (it *Interpreter) load(s Snapshot) {
 
 // commit turns the working state into a new snapshot; base provides the
 // unchanged parts.
-func (it *Interpreter) commit(base Snapshot) Snapshot {
+func (it *Interpreter) commit(base *Snapshot) Snapshot {
 	out := Snapshot{Status: it.status, Context: it.ctx, Error: it.errMsg, m: it.m, active: base.active, hist: base.hist}
 	if it.listChanged {
-		out.active = it.alloc(len(it.list))
-		copy(out.active, it.list)
+		out.active = it.list // an exact-size arena slice (updateList)
 	}
 	if it.histChanged {
 		if len(it.harena)+len(it.hist) > cap(it.harena) {
@@ -230,6 +258,8 @@ func (it *Interpreter) fail(s Snapshot, err error) Snapshot {
 	it.effects = keep
 	it.cancelTimers(s.active)
 	it.cacheList = nil
+	it.exitB.clear()
+	it.enterB.clear()
 	s.Status, s.Error = StatusError, err.Error()
 	return s
 }
@@ -293,6 +323,9 @@ func errorMessage(v any) string {
 // loop is the eventless / internal-queue part of XState's macrostep.
 func (it *Interpreter) loop() error {
 	m := it.m
+	if !m.hasAlways && it.qhead == len(it.queue) && m.maxIter >= 1 {
+		return nil // the first round would find nothing to do
+	}
 	shouldSelect := true
 	for iter := 1; it.status == StatusActive; iter++ {
 		if iter > m.maxIter {
@@ -335,35 +368,49 @@ func (it *Interpreter) selectEvent(ev *ievent) error {
 }
 
 func (it *Interpreter) selectNode(s int32, ev *ievent) (bool, error) {
-	st := &it.m.states[s]
-	switch st.kind {
-	case kCompound:
-		for _, ch := range st.children {
-			if it.in.has(ch) {
-				found, err := it.selectNode(ch, ev)
-				if found || err != nil {
-					return found, err
-				}
-				break
-			}
+	states := it.m.states
+	// Descend the chain of active compound states, then try the states from
+	// the bottom up: the innermost enabled transition wins.
+	leaf := s
+	for states[leaf].kind == kCompound {
+		ch := it.child[leaf]
+		if ch < 0 {
+			break
 		}
-	case kParallel:
-		any := false
-		for _, ch := range st.children {
-			if !it.in.has(ch) {
-				continue
-			}
-			found, err := it.selectNode(ch, ev)
-			if err != nil {
-				return false, err
-			}
-			any = any || found
-		}
-		if any {
-			return true, nil
-		}
+		leaf = ch
 	}
-	return it.tryState(s, ev)
+	var found bool
+	var err error
+	if states[leaf].kind == kParallel {
+		found, err = it.selectParallel(leaf, ev)
+	} else {
+		found, err = it.tryState(leaf, ev)
+	}
+	for n := leaf; !found && err == nil && n != s; {
+		n = states[n].parent
+		found, err = it.tryState(n, ev)
+	}
+	return found, err
+}
+
+// selectParallel searches every region; the parallel state's own
+// transitions count only when no region selected one.
+func (it *Interpreter) selectParallel(p int32, ev *ievent) (bool, error) {
+	any := false
+	for _, ch := range it.m.states[p].children {
+		if !it.in.has(ch) {
+			continue
+		}
+		found, err := it.selectNode(ch, ev)
+		if err != nil {
+			return false, err
+		}
+		any = any || found
+	}
+	if any {
+		return true, nil
+	}
+	return it.tryState(p, ev)
 }
 
 // candidates returns a state's candidate transitions for an event.
@@ -505,43 +552,38 @@ func (it *Interpreter) histOf(h int32) []int32 {
 	return it.hist[ord]
 }
 
-// removeConflicts is XState's removeConflictingTransitions.
+// removeConflicts is XState's removeConflictingTransitions: a transition
+// whose exit set intersects that of an earlier one is dropped, unless its
+// source is a descendant of the earlier one's source, which it then replaces.
 func (it *Interpreter) removeConflicts(trans []*transition) []*transition {
 	m := it.m
 	filt := it.filt[:0]
 	for _, t1 := range trans {
 		lo1, hi1, _ := it.exitRangeOf(t1)
 		preempted := false
-		var remove uint64 // bit i: remove filt[i] (more than 64 candidates fall back below)
-		var removeBig []int
+		it.drop = it.drop[:0]
 		for i, t2 := range filt {
 			lo2, hi2, _ := it.exitRangeOf(t2)
-			if it.in.anyIn(max(lo1, lo2), min(hi1, hi2)) {
-				if m.isDesc(t1.source, t2.source) {
-					if i < 64 {
-						remove |= 1 << uint(i)
-					} else {
-						removeBig = append(removeBig, i)
-					}
-				} else {
-					preempted = true
-					break
-				}
+			if !it.in.anyIn(max(lo1, lo2), min(hi1, hi2)) {
+				continue
 			}
+			if !m.isDesc(t1.source, t2.source) {
+				preempted = true
+				break
+			}
+			it.drop = append(it.drop, i)
 		}
 		if preempted {
 			continue
 		}
-		if remove != 0 || removeBig != nil {
-			kept := filt[:0]
+		if len(it.drop) > 0 {
+			kept, d := filt[:0], 0
 			for i, t := range filt {
-				drop := (i < 64 && remove&(1<<uint(i)) != 0)
-				for _, j := range removeBig {
-					drop = drop || j == i
+				if d < len(it.drop) && it.drop[d] == i {
+					d++
+					continue
 				}
-				if !drop {
-					kept = append(kept, t)
-				}
+				kept = append(kept, t)
 			}
 			filt = kept
 		}
@@ -558,46 +600,88 @@ func (it *Interpreter) microstep(trans []*transition, ev *ievent) (bool, error) 
 		return false, nil
 	}
 	m := it.m
+	it.assigned = false
+	if trans[0].swap {
+		if len(trans) == 1 {
+			return it.swap(trans[0], ev)
+		}
+		allSwap := true
+		for _, t := range trans[1:] {
+			allSwap = allSwap && t.swap
+		}
+		if allSwap {
+			// Swaps never conflict: each exits only its own source, an
+			// atomic state, and no two selected transitions share one.
+			return it.multiSwap(trans, ev)
+		}
+	}
 	filt := trans
 	if len(trans) > 1 {
 		filt = it.removeConflicts(trans)
 	}
-	it.assigned = false
 	statusBefore := it.status
 
-	// Domains and the exit set, from the configuration before the step.
-	it.exitB.clear()
-	it.doms = it.doms[:0]
-	targeted, dynamic := false, false
-	for _, t := range filt {
-		lo, hi, d := it.exitRangeOf(t)
-		it.doms = append(it.doms, d)
-		if len(t.targets) == 0 {
-			continue
+	// The exit set, from the configuration before the step, in reverse
+	// document order (children first, later regions first).
+	exits := it.exits[:0]
+	targeted := false
+	simple := len(filt) == 1 && !filt[0].histTarget
+	if simple {
+		// Fast path: one transition with a static domain.
+		if t := filt[0]; len(t.targets) > 0 {
+			targeted = true
+			for _, s := range it.list {
+				if s >= t.exitLo && s < t.exitHi {
+					exits = append(exits, s)
+					it.exitB.set(s)
+				}
+			}
 		}
-		targeted = true
-		dynamic = dynamic || t.histTarget
-		it.exitB.setRangeAnd(lo, hi, it.in)
+	} else {
+		it.doms = it.doms[:0]
+		for _, t := range filt {
+			lo, hi, d := it.exitRangeOf(t)
+			it.doms = append(it.doms, d)
+			if len(t.targets) == 0 {
+				continue
+			}
+			targeted = true
+			for _, s := range it.list {
+				if s >= lo && s < hi && !it.exitB.has(s) {
+					exits = append(exits, s)
+					it.exitB.set(s)
+				}
+			}
+		}
 	}
+	for i := 1; i < len(exits); i++ { // insertion sort, descending
+		for j := i; j > 0 && exits[j] > exits[j-1]; j-- {
+			exits[j], exits[j-1] = exits[j-1], exits[j]
+		}
+	}
+	it.exits = exits
 
 	// Exit: record history first (from the full configuration), then run
-	// exit actions children-first, in reverse document order.
+	// the exit actions.
 	histChanged := false
-	nExit := 0
-	if targeted {
-		last := int32(len(m.states) - 1)
-		for s := it.exitB.prev(last); s >= 0; s = it.exitB.prev(s - 1) {
+	if len(m.histStates) > 0 {
+		for _, s := range exits {
 			if len(m.states[s].histKids) > 0 {
 				it.recordHistory(s)
 				histChanged = true
 			}
 		}
-		for s := it.exitB.prev(last); s >= 0; s = it.exitB.prev(s - 1) {
-			nExit++
-			if err := it.runActions(m.states[s].exit, ev); err != nil {
+	}
+	for _, s := range exits {
+		st := &m.states[s]
+		if len(st.exit) > 0 {
+			if err := it.runActions(st.exit, ev); err != nil {
 				return false, err
 			}
-			it.in.unset(s)
+		}
+		it.in.unset(s)
+		if p := st.parent; p >= 0 && it.child[p] == s {
+			it.child[p] = -1
 		}
 	}
 
@@ -613,34 +697,44 @@ func (it *Interpreter) microstep(trans []*transition, ev *ievent) (bool, error) 
 	// Entry.
 	it.newEntries = it.newEntries[:0]
 	if targeted {
-		it.enterB.clear()
-		for i, t := range filt {
-			if len(t.targets) == 0 {
-				continue
-			}
-			if !t.histTarget {
-				for _, e := range t.entry {
-					it.enterB.set(e)
+		entries := filt[0].entry
+		if !simple {
+			dynamic := false
+			for i, t := range filt {
+				if len(t.targets) == 0 {
+					continue
 				}
-				continue
+				if !t.histTarget {
+					for _, e := range t.entry {
+						it.enterB.set(e)
+					}
+					continue
+				}
+				dynamic = true
+				ec := entryCalc{m: m, set: it.enterB, hist: it.histOf}
+				ec.addTransition(t, it.doms[i])
 			}
-			ec := entryCalc{m: m, set: it.enterB, hist: it.histOf}
-			ec.addTransition(t, it.doms[i])
-		}
-		if dynamic {
-			// A state that stays active is never entered again (doc.go,
-			// history): drop active states from the entry set.
-			for i := range it.enterB {
-				it.enterB[i] &^= it.in[i]
+			if dynamic {
+				// A state that stays active is never entered again
+				// (doc.go, history): drop active states from the set.
+				for i := range it.enterB {
+					it.enterB[i] &^= it.in[i]
+				}
 			}
+			entries = it.entries[:0]
+			for s := it.enterB.next(0); s >= 0; s = it.enterB.next(s + 1) {
+				entries = append(entries, s)
+				it.enterB.unset(s)
+			}
+			it.entries = entries
 		}
-		if err := it.enterStates(ev); err != nil {
+		if err := it.enterStates(entries, ev); err != nil {
 			return false, err
 		}
 	}
 
 	// The set changed unless exactly the exited states were entered again.
-	setChanged := nExit != len(it.newEntries)
+	setChanged := len(exits) != len(it.newEntries)
 	if !setChanged {
 		for _, s := range it.newEntries {
 			if !it.exitB.has(s) {
@@ -653,47 +747,152 @@ func (it *Interpreter) microstep(trans []*transition, ev *ievent) (bool, error) 
 		it.histChanged = true
 	}
 	if setChanged || histChanged || it.status == StatusDone {
-		it.updateList(nExit, setChanged || histChanged)
+		it.updateList(setChanged || histChanged)
+	}
+	for _, s := range exits {
+		it.exitB.unset(s)
 	}
 	return setChanged || histChanged || it.assigned || it.status != statusBefore, nil
+}
+
+// swap is the microstep of a transition between two atomic siblings of a
+// compound state (compile.go, transition.swap): the source is exited, the
+// target entered, and the list loses the source and gains the target.
+func (it *Interpreter) swap(t *transition, ev *ievent) (bool, error) {
+	m := it.m
+	src, tg := t.source, t.targets[0]
+	p := m.states[src].parent
+	if acts := m.states[src].exit; len(acts) > 0 {
+		if err := it.runActions(acts, ev); err != nil {
+			return false, err
+		}
+	}
+	it.in.unset(src)
+	it.child[p] = -1
+	if len(t.actions) > 0 {
+		if err := it.runActions(t.actions, ev); err != nil {
+			return false, err
+		}
+	}
+	it.in.set(tg)
+	it.child[p] = tg
+	if acts := m.states[tg].entry; len(acts) > 0 {
+		if err := it.runActions(acts, ev); err != nil {
+			return false, err
+		}
+	}
+	out := it.alloc(len(it.list))
+	i := 0
+	for _, s := range it.list {
+		if s != src {
+			out[i] = s
+			i++
+		}
+	}
+	out[i] = tg
+	it.list, it.listChanged = out, true
+	return true, nil
+}
+
+// multiSwap is swap for several transitions in one microstep (parallel
+// regions): exits in reverse document order, transition actions in selection
+// order, entries in document order.
+func (it *Interpreter) multiSwap(trans []*transition, ev *ievent) (bool, error) {
+	m := it.m
+	exits := it.exits[:0]
+	entries := it.entries[:0]
+	for _, t := range trans {
+		exits = append(exits, t.source)
+		entries = append(entries, t.targets[0])
+	}
+	for i := 1; i < len(exits); i++ {
+		for j := i; j > 0 && exits[j] > exits[j-1]; j-- {
+			exits[j], exits[j-1] = exits[j-1], exits[j]
+		}
+		for j := i; j > 0 && entries[j] < entries[j-1]; j-- {
+			entries[j], entries[j-1] = entries[j-1], entries[j]
+		}
+	}
+	it.exits, it.entries = exits, entries
+	for _, s := range exits {
+		if acts := m.states[s].exit; len(acts) > 0 {
+			if err := it.runActions(acts, ev); err != nil {
+				return false, err
+			}
+		}
+		it.in.unset(s)
+		it.child[m.states[s].parent] = -1
+	}
+	for _, t := range trans {
+		if len(t.actions) > 0 {
+			if err := it.runActions(t.actions, ev); err != nil {
+				return false, err
+			}
+		}
+	}
+	for _, s := range entries {
+		it.in.set(s)
+		it.child[m.states[s].parent] = s
+		if acts := m.states[s].entry; len(acts) > 0 {
+			if err := it.runActions(acts, ev); err != nil {
+				return false, err
+			}
+		}
+	}
+	out := it.alloc(len(it.list))
+	i := 0
+	for _, s := range it.list {
+		if !containsInt32(exits, s) {
+			out[i] = s
+			i++
+		}
+	}
+	copy(out[i:], entries)
+	it.list, it.listChanged = out, true
+	return true, nil
 }
 
 // updateList applies the step to the insertion-ordered list: exited states
 // are removed, entered ones appended in entry order; in a done snapshot the
 // list is sorted in reverse document order (as XState sorts it in place).
-func (it *Interpreter) updateList(nExit int, changed bool) {
+func (it *Interpreter) updateList(changed bool) {
+	n := len(it.list)
 	if changed {
-		if nExit > 0 {
-			kept := it.list[:0]
-			for _, s := range it.list {
-				if !it.exitB.has(s) {
-					kept = append(kept, s)
-				}
-			}
-			it.list = kept
-		}
-		it.list = append(it.list, it.newEntries...)
+		n += len(it.newEntries) - len(it.exits)
 	}
+	// The new list goes straight into the arena: it becomes the snapshot's.
+	kept := it.alloc(n)[:0]
 	if it.status == StatusDone {
-		it.list = it.list[:0]
 		for s := it.in.prev(int32(len(it.m.states) - 1)); s >= 0; s = it.in.prev(s - 1) {
-			it.list = append(it.list, s)
+			kept = append(kept, s)
+		}
+	} else {
+		for _, s := range it.list {
+			if !changed || !it.exitB.has(s) {
+				kept = append(kept, s)
+			}
+		}
+		if changed {
+			kept = append(kept, it.newEntries...)
 		}
 	}
-	it.listChanged = true
+	it.list, it.listChanged = kept, true
 }
 
-// enterStates enters the states of enterB in document order (XState's
-// enterStates), queueing done events and detecting machine completion.
-func (it *Interpreter) enterStates(ev *ievent) error {
+// enterStates enters the given states (document order) like XState's
+// enterStates, queueing done events and detecting machine completion.
+func (it *Interpreter) enterStates(entries []int32, ev *ievent) error {
 	m := it.m
-	it.doneB.clear() // completed parallel states
-	for s := it.enterB.next(0); s >= 0; s = it.enterB.next(s + 1) {
+	it.completed = it.completed[:0]
+	for _, s := range entries {
+		st := &m.states[s]
 		if !it.in.has(s) {
 			it.in.set(s)
 			it.newEntries = append(it.newEntries, s)
+			if p := st.parent; p >= 0 {
+				it.child[p] = s
+			}
 		}
-		st := &m.states[s]
 		if len(st.entry) > 0 {
 			if err := it.runActions(st.entry, ev); err != nil {
 				return err
@@ -714,8 +913,8 @@ func (it *Interpreter) enterStates(ev *ievent) error {
 				it.queue = append(it.queue, ievent{ev: Event{Type: m.evNames[m.states[parent].doneID]}, id: m.states[parent].doneID})
 			}
 		}
-		for marker >= 0 && m.states[marker].kind == kParallel && !it.doneB.has(marker) && it.inFinal(marker) {
-			it.doneB.set(marker)
+		for marker >= 0 && m.states[marker].kind == kParallel && !containsInt32(it.completed, marker) && it.inFinal(marker) {
+			it.completed = append(it.completed, marker)
 			it.queue = append(it.queue, ievent{ev: Event{Type: m.evNames[m.states[marker].doneID]}, id: m.states[marker].doneID})
 			marker = m.states[marker].parent
 		}
@@ -736,17 +935,22 @@ func (it *Interpreter) enterStates(ev *ievent) error {
 	return nil
 }
 
+func containsInt32(xs []int32, x int32) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
 // inFinal is XState's isInFinalState on the working configuration.
 func (it *Interpreter) inFinal(s int32) bool {
 	st := &it.m.states[s]
 	switch st.kind {
 	case kCompound:
-		for _, ch := range st.children {
-			if it.m.states[ch].kind == kFinal && it.in.has(ch) {
-				return true
-			}
-		}
-		return false
+		ch := it.child[s]
+		return ch >= 0 && it.m.states[ch].kind == kFinal
 	case kParallel:
 		for _, ch := range st.children {
 			if !it.inFinal(ch) {

@@ -449,3 +449,27 @@ func TestEventJSON(t *testing.T) {
 	var e2 Event
 	assert.ErrorIs(t, e2.UnmarshalJSON([]byte(`{"type": 3}`)), ErrBadEvent)
 }
+
+// TestConcurrentInterpreters: a Machine is shared by interpreters running in
+// parallel goroutines (run with -race).
+func TestConcurrentInterpreters(t *testing.T) {
+	m := mustLoad(t, `{"id": "m", "initial": "a", "context": {"count": 0}, "states": {
+		"a": {"on": {"E": {"target": "b", "actions": ["xorc.increment"], "guard": {"type": "xorc.in", "params": {"state": "#m.a"}}}}},
+		"b": {"on": {"E": {"target": "a", "actions": ["xorc.increment"]}}, "after": {"5": "a"}}}}`,
+		&Implementations{Guards: map[string]GuardFunc{"any": func(g *GuardArgs) bool { return g.In("a") }}})
+	const workers, steps = 4, 500
+	done := make(chan float64, workers)
+	for range workers {
+		go func() {
+			it := m.NewInterpreter()
+			s, _ := it.Start()
+			for range steps {
+				s, _ = it.Step(s, Event{Type: "E"})
+			}
+			done <- s.Context["count"].(float64)
+		}()
+	}
+	for range workers {
+		assert.Equal(t, float64(steps), <-done)
+	}
+}

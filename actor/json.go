@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -52,7 +53,27 @@ func (o *jsonObject) has(k string) bool {
 // parseJSON decodes data into nil, bool, float64, string, []any and
 // *jsonObject values. Numbers that overflow become ±Inf, like JSON.parse.
 func parseJSON(data []byte) (any, error) {
-	p := jsonParser{data: data}
+	p := jsonParser{}
+	return p.parse(data)
+}
+
+// parserPool recycles parsers (and their slabs) for callers that drop the
+// parse tree before releasing the parser: the case runner.
+var parserPool = sync.Pool{New: func() any { return new(jsonParser) }}
+
+// release returns p to the pool. Nothing may use the trees it returned
+// afterwards: their objects are reused.
+func (p *jsonParser) release() {
+	clear(p.objSlab)
+	clear(p.valSlab)
+	p.objSlab, p.keySlab, p.valSlab = p.objSlab[:0], p.keySlab[:0], p.valSlab[:0]
+	clear(p.boxes)
+	p.data = nil
+	parserPool.Put(p)
+}
+
+func (p *jsonParser) parse(data []byte) (any, error) {
+	p.data, p.pos = data, 0
 	p.skipWS()
 	v, err := p.value(0)
 	if err != nil {
@@ -71,6 +92,7 @@ type jsonParser struct {
 	buf    []byte
 	kstack []string
 	vstack []any
+	boxes  map[string]any // interned short string values
 	// Slabs the parse tree is carved from (a parse tree is short-lived and
 	// read-only, so exactly-sized pieces of shared chunks are safe).
 	objSlab []jsonObject
@@ -80,16 +102,18 @@ type jsonParser struct {
 
 func (p *jsonParser) newObject() *jsonObject {
 	if len(p.objSlab) == cap(p.objSlab) {
-		p.objSlab = make([]jsonObject, 0, 32)
+		p.objSlab = make([]jsonObject, 0, min(max(32, 2*cap(p.objSlab)), 1024))
 	}
 	p.objSlab = p.objSlab[:len(p.objSlab)+1]
-	return &p.objSlab[len(p.objSlab)-1]
+	o := &p.objSlab[len(p.objSlab)-1]
+	*o = jsonObject{}
+	return o
 }
 
 func (p *jsonParser) keys(src []string) []string {
 	n := len(src)
 	if len(p.keySlab)+n > cap(p.keySlab) {
-		p.keySlab = make([]string, 0, max(128, n))
+		p.keySlab = make([]string, 0, max(min(max(128, 2*cap(p.keySlab)), 8192), n))
 	}
 	l := len(p.keySlab)
 	p.keySlab = p.keySlab[:l+n]
@@ -101,7 +125,7 @@ func (p *jsonParser) keys(src []string) []string {
 func (p *jsonParser) vals(src []any) []any {
 	n := len(src)
 	if len(p.valSlab)+n > cap(p.valSlab) {
-		p.valSlab = make([]any, 0, max(128, n))
+		p.valSlab = make([]any, 0, max(min(max(128, 2*cap(p.valSlab)), 8192), n))
 	}
 	l := len(p.valSlab)
 	p.valSlab = p.valSlab[:l+n]
@@ -152,7 +176,7 @@ func (p *jsonParser) value(depth int) (any, error) {
 		}
 		return p.array(depth + 1)
 	case c == '"':
-		return p.str()
+		return p.strValue()
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	case c == 't':
@@ -254,20 +278,113 @@ func (p *jsonParser) object(depth int) (any, error) {
 	}
 }
 
-// commonKeys are object keys that are returned without allocating.
-var commonKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{"type", "params", "target", "guard", "actions", "on", "states", "initial",
-		"entry", "exit", "always", "after", "onDone", "id", "context", "key", "value", "field", "event",
-		"by", "state", "guards", "reenter", "history", "machine", "events", "delays", "ms", "message",
-		"log", "count", "name", "description", "tags", "meta", "$wait", "parallel", "final", "deep",
-		"shallow", "xorc.assign", "xorc.increment", "xorc.append", "xorc.copy", "xorc.raise", "xorc.log",
-		"xorc.eq", "xorc.ne", "xorc.gt", "xorc.gte", "xorc.lt", "xorc.lte", "xorc.event", "xorc.in",
-		"xorc.not", "xorc.and", "xorc.or", "xorc.send"} {
-		m[k] = k
+// commonKey returns the interned copy of a frequent object key, or "".
+func commonKey(b []byte) string {
+	switch string(b) {
+	case "type":
+		return "type"
+	case "params":
+		return "params"
+	case "target":
+		return "target"
+	case "guard":
+		return "guard"
+	case "actions":
+		return "actions"
+	case "on":
+		return "on"
+	case "states":
+		return "states"
+	case "initial":
+		return "initial"
+	case "entry":
+		return "entry"
+	case "exit":
+		return "exit"
+	case "always":
+		return "always"
+	case "after":
+		return "after"
+	case "onDone":
+		return "onDone"
+	case "id":
+		return "id"
+	case "context":
+		return "context"
+	case "key":
+		return "key"
+	case "value":
+		return "value"
+	case "field":
+		return "field"
+	case "event":
+		return "event"
+	case "by":
+		return "by"
+	case "state":
+		return "state"
+	case "guards":
+		return "guards"
+	case "reenter":
+		return "reenter"
+	case "history":
+		return "history"
+	case "machine":
+		return "machine"
+	case "events":
+		return "events"
+	case "delays":
+		return "delays"
+	case "ms":
+		return "ms"
+	case "message":
+		return "message"
+	case "log":
+		return "log"
+	case "count":
+		return "count"
+	case "name":
+		return "name"
+	case "description":
+		return "description"
+	case "tags":
+		return "tags"
+	case "meta":
+		return "meta"
 	}
-	return m
-}()
+	return ""
+}
+
+// strValue reads a string value. Short strings that repeat (event types,
+// targets, state names) share one boxed value per parse.
+func (p *jsonParser) strValue() (any, error) {
+	start := p.pos + 1
+	for i := start; i < len(p.data) && i-start <= 32; i++ {
+		c := p.data[i]
+		if c == '"' {
+			if v, ok := p.boxes[string(p.data[start:i])]; ok {
+				p.pos = i + 1
+				return v, nil
+			}
+			break
+		}
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			break
+		}
+	}
+	s, err := p.str()
+	if err != nil {
+		return nil, err
+	}
+	var v any = s
+	if len(s) <= 32 {
+		if p.boxes == nil {
+			p.boxes = make(map[string]any, 16)
+		}
+		p.boxes[s] = v
+	}
+	return v, nil
+}
 
 // key reads an object key, interning the common ones.
 func (p *jsonParser) key() (string, error) {
@@ -275,7 +392,7 @@ func (p *jsonParser) key() (string, error) {
 	for i := start; i < len(p.data) && i-start <= 16; i++ {
 		c := p.data[i]
 		if c == '"' {
-			if k, ok := commonKeys[string(p.data[start:i])]; ok {
+			if k := commonKey(p.data[start:i]); k != "" {
 				p.pos = i + 1
 				return k, nil
 			}

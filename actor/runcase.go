@@ -24,7 +24,9 @@ var errTimerRounds = fmt.Errorf("more than %d timer rounds in one $wait (0ms tim
 // RunCase runs one case in the oracle's input format (machine, events with
 // $wait, delays) on a simulated clock and returns the oracle's output.
 func RunCase(data json.RawMessage) CaseResult {
-	v, err := parseJSON(data)
+	p := parserPool.Get().(*jsonParser)
+	defer p.release() // the result holds no part of the parse tree
+	v, err := p.parse(data)
 	if err != nil {
 		return CaseResult{Steps: []CaseStep{}, Error: "config: " + err.Error()}
 	}
@@ -33,7 +35,9 @@ func RunCase(data json.RawMessage) CaseResult {
 
 // RunCases runs a JSON array of cases (the oracle's batch input).
 func RunCases(data []byte) ([]CaseResult, error) {
-	v, err := parseJSON(data)
+	p := parserPool.Get().(*jsonParser)
+	defer p.release()
+	v, err := p.parse(data)
 	if err != nil {
 		return nil, err
 	}
@@ -114,11 +118,14 @@ func RunOracleJSONL(r io.Reader, w io.Writer) error {
 		if len(line) == 0 {
 			continue
 		}
-		v, err := parseJSON(line)
+		p := parserPool.Get().(*jsonParser)
+		v, err := p.parse(line)
 		if err != nil {
+			p.release()
 			return err
 		}
 		b = runCaseValue(v).appendResult(b[:0])
+		p.release()
 		b = append(b, '\n')
 		if _, err := bw.Write(b); err != nil {
 			return err
@@ -265,8 +272,13 @@ func runCaseValue(v any) *caseRun {
 	run.steps = make([]CaseStep, 0, len(events)+1)
 	run.nows = make([]float64, 0, len(events)+1)
 	r.record(run, nil, "")
+	var rawBuf []byte
 	for _, e := range events {
-		raw := appendJS(nil, e)
+		// The events' JSON shares one buffer (earlier slices stay valid when
+		// it grows).
+		start := len(rawBuf)
+		rawBuf = appendJS(rawBuf, e)
+		raw := rawBuf[start:len(rawBuf):len(rawBuf)]
 		var stepErr error
 		if o, ok := e.(*jsonObject); ok && isWait(o) {
 			stepErr = r.wait(o)

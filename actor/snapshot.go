@@ -102,59 +102,49 @@ func (s Snapshot) Value() any {
 	if s.m == nil || len(s.active) == 0 {
 		return nil
 	}
-	m := s.m
-	// Children of each active state in list order (XState's adjacency list).
-	var buf [3 * 64]int32
-	var all []int32
-	if n := len(m.states); n <= 64 {
-		all = buf[:3*n]
-	} else {
-		all = make([]int32, 3*n)
-	}
-	n := len(m.states)
-	first, last, next := all[:n], all[n:2*n], all[2*n:]
-	for i := range first {
-		first[i], last[i], next[i] = -1, -1, -1
-	}
-	for _, x := range s.active {
-		p := m.states[x].parent
-		if p < 0 {
-			continue
-		}
-		if last[p] < 0 {
-			first[p] = x
-		} else {
-			next[last[p]] = x
-		}
-		last[p] = x
-	}
-	entries := make([]StateValueEntry, 0, len(s.active))
-	var value func(n int32) any
-	value = func(n int32) any {
-		if m.states[n].kind == kCompound {
-			c := first[n]
-			if c < 0 {
-				return StateValue{}
+	vb := valueBuilder{m: s.m, list: s.active, entries: make([]StateValueEntry, 0, len(s.active))}
+	return vb.value(0)
+}
+
+// valueBuilder computes XState's getValueFromAdj: the children of a state are
+// taken in the order of the active list (a short list: scanning it is cheaper
+// than building an adjacency table).
+type valueBuilder struct {
+	m       *Machine
+	list    []int32
+	entries []StateValueEntry
+}
+
+func (vb *valueBuilder) value(n int32) any {
+	m := vb.m
+	k, first := 0, int32(-1)
+	for _, x := range vb.list {
+		if m.states[x].parent == n {
+			if k == 0 {
+				first = x
 			}
-			if k := m.states[c].kind; k == kAtomic || k == kFinal {
-				return m.states[c].key
-			}
-		}
-		k := 0
-		for c := first[n]; c >= 0; c = next[c] {
 			k++
 		}
-		start := len(entries)
-		entries = entries[:start+k]
-		obj := StateValue(entries[start : start+k : start+k])
-		i := 0
-		for c := first[n]; c >= 0; c = next[c] {
-			obj[i] = StateValueEntry{Key: m.states[c].key, Value: value(c)}
+	}
+	if m.states[n].kind == kCompound {
+		if first < 0 {
+			return StateValue{}
+		}
+		if kind := m.states[first].kind; kind == kAtomic || kind == kFinal {
+			return m.states[first].key
+		}
+	}
+	start := len(vb.entries)
+	vb.entries = vb.entries[:start+k]
+	obj := StateValue(vb.entries[start : start+k : start+k])
+	i := 0
+	for _, x := range vb.list {
+		if m.states[x].parent == n {
+			obj[i] = StateValueEntry{Key: m.states[x].key, Value: vb.value(x)}
 			i++
 		}
-		return obj
 	}
-	return value(0)
+	return obj
 }
 
 func (s Snapshot) isActive(idx int32) bool {

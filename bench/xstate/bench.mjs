@@ -13,8 +13,11 @@
 // /work/scratch/oracle) must hold oracle.mjs and node_modules (npm ci).
 // BENCH_SECONDS (default 1) is the measuring time per figure.
 //
-// Output: one line per figure, "step <case> <events/s>" or "case <case> <cases/s>".
-import { readFileSync } from 'node:fs';
+// Output: one line per figure, "step <case> <events/s> <events per CPU second>"
+// or "case <case> <cases/s> <cases per CPU second>". CPU time is the process's
+// (process.cpuUsage(): user + system, GC and JIT threads included), which is
+// less sensitive than wall time to other processes on a loaded machine.
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -24,17 +27,27 @@ const oracleDir = resolve(process.env.XSTATE_ORACLE_DIR || '/work/scratch/oracle
 const seconds = Number(process.env.BENCH_SECONDS || 1);
 const names = process.argv.slice(2).length ? process.argv.slice(2) : ['flat', 'parallel', 'history'];
 
+function fail(msg) {
+  process.stderr.write(`bench.mjs: ${msg}\n`);
+  process.exit(1);
+}
+
 // Load xstate's ESM entry, the same module instance oracle.mjs imports.
 const xstateDir = join(oracleDir, 'node_modules', 'xstate');
+if (!existsSync(join(oracleDir, 'oracle.mjs')) || !existsSync(xstateDir)) {
+  fail(`${oracleDir} needs oracle.mjs and node_modules/xstate (set XSTATE_ORACLE_DIR, run npm ci there)`);
+}
 const pkg = JSON.parse(readFileSync(join(xstateDir, 'package.json'), 'utf8'));
 const { createActor } = await import(pathToFileURL(join(xstateDir, pkg.exports['.'].import)).href);
 const { buildMachine, runCase } = await import(pathToFileURL(join(oracleDir, 'oracle.mjs')).href);
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 
-// Runs fn in batches until `secs` have passed; returns operations per second.
+// Runs fn in batches until `secs` have passed; returns operations per wall
+// second and per CPU second.
 function measure(secs, batch, fn) {
   let ops = 0;
+  const c0 = process.cpuUsage();
   const t0 = now();
   let t = t0;
   while (t - t0 < secs) {
@@ -42,12 +55,8 @@ function measure(secs, batch, fn) {
     ops += batch;
     t = now();
   }
-  return ops / (t - t0);
-}
-
-function fail(msg) {
-  process.stderr.write(`bench.mjs: ${msg}\n`);
-  process.exit(1);
+  const c = process.cpuUsage(c0);
+  return [ops / (t - t0), ops / ((c.user + c.system) / 1e6)];
 }
 
 for (const name of names) {
@@ -64,11 +73,11 @@ for (const name of names) {
   if (JSON.stringify(actor.getSnapshot().value) !== start) fail(`${name}: one pass over the events does not return to the start value`);
   const send = (i) => actor.send(events[i % events.length]);
   measure(seconds / 4, 1000, send); // warm-up (JIT)
-  const stepRate = measure(seconds, 1000, send);
+  const [stepRate, stepCPU] = measure(seconds, 1000, send);
   const snap = actor.getSnapshot();
   if (snap.status !== 'active') fail(`${name}: actor is ${snap.status}`);
   actor.stop();
-  console.log(`step ${name} ${stepRate.toFixed(0)}`);
+  console.log(`step ${name} ${stepRate.toFixed(0)} ${stepCPU.toFixed(0)}`);
 
   // case: parse + run the whole case, as the oracle's batch mode does per case.
   const run = () => {
@@ -76,6 +85,6 @@ for (const name of names) {
     if (r.error || r.steps.length !== events.length + 1) fail(`${name}: runCase failed: ${r.error}`);
   };
   measure(seconds / 4, 10, run);
-  const caseRate = measure(seconds, 10, run);
-  console.log(`case ${name} ${caseRate.toFixed(1)}`);
+  const [caseRate, caseCPU] = measure(seconds, 10, run);
+  console.log(`case ${name} ${caseRate.toFixed(1)} ${caseCPU.toFixed(1)}`);
 }

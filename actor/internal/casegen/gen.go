@@ -148,6 +148,7 @@ func (n *node) hasFinalKid() bool {
 
 var (
 	stateKeys   = []string{"a", "b", "c", "d", "e", "idle", "busy", "on", "off", "red", "green", "run", "wait", "x"}
+	oddKeys     = []string{"wait-1", "été", "A_B", "x y", "Δ"} // not integer-like, no '.' or '#'
 	finalKeys   = []string{"fin", "end", "done", "stop"}
 	histKeys    = []string{"h", "hist", "past"}
 	rootIDs     = []string{"m", "m", "m", "app", "ctl", "toggle-1"}
@@ -240,6 +241,10 @@ func (g *gen) buildTree() {
 	}
 	g.maxDepth = 1 + g.intn(4)
 	g.budget = 2 + g.intn(10)
+	if g.chance(0.2) {
+		g.budget = 10 + g.intn(16)
+		g.mark("big")
+	}
 	g.mark(fmt.Sprintf("depth_%d", g.maxDepth))
 	g.fill(g.root)
 	var walk func(n *node)
@@ -271,6 +276,9 @@ func (g *gen) childKind(d int, region bool) kind {
 
 func (g *gen) fill(n *node) {
 	keys := slices.Clone(stateKeys)
+	if g.chance(0.05) {
+		keys = append(keys, oddKeys...)
+	}
 	g.r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
 	next := 0
 	add := func(k kind, key string) *node {
@@ -278,6 +286,9 @@ func (g *gen) fill(n *node) {
 		if key == "" {
 			c.key = keys[next]
 			next++
+			if slices.Contains(oddKeys, c.key) {
+				g.mark("odd_state_key")
+			}
 		}
 		n.kids = append(n.kids, c)
 		g.budget--
@@ -299,8 +310,7 @@ func (g *gen) fill(n *node) {
 			add(g.childKind(d, false), "")
 		}
 		if g.chance(0.35) {
-			fk := slices.Clone(finalKeys)
-			add(kFinal, fk[g.intn(len(fk))])
+			add(kFinal, pick(g, finalKeys))
 			g.mark("final")
 		}
 	case kParallel:
@@ -415,6 +425,10 @@ func (g *gen) buildContext() {
 		ctx = Obj{}
 	}
 	g.root.extra = append(g.root.extra, Field{"context", ctx})
+	if g.chance(0.03) {
+		g.root.extra = append(g.root.extra, Field{"options", Obj{{"maxIterations", 5 + g.intn(40)}}})
+		g.mark("max_iterations")
+	}
 }
 
 // ---------------------------------------------------------------------------
@@ -527,7 +541,7 @@ func (g *gen) guard(depth int) any {
 		return ref(name, p)
 	case x < 8:
 		g.mark("guard_event")
-		f := pick(g, []string{"x", "x", "flag", "v", "type", "missing"})
+		f := pick(g, []string{"x", "x", "flag", "v", "type", "missing", "x", "flag", "v", "toString"})
 		p := Obj{{"field", f}}
 		if g.chance(0.6) {
 			v := g.jsonValue()
@@ -623,9 +637,9 @@ func (g *gen) action() any {
 			p = Obj{}
 		}
 		return ref("xorc.append", p)
-	case x < 14.5:
+	case x < 15:
 		g.mark("action_copy")
-		return ref("xorc.copy", Obj{{"key", pick(g, []string{"x", "last", "seen"})}, {"field", pick(g, []string{"x", "flag", "v", "type", "missing"})}})
+		return ref("xorc.copy", Obj{{"key", pick(g, []string{"x", "last", "seen", "x", "last", "seen", "constructor"})}, {"field", pick(g, []string{"x", "flag", "v", "type", "missing", "x", "flag", "v", "type", "toString"})}})
 	case x < 16:
 		g.mark("action_raise")
 		return ref("xorc.raise", Obj{{"event", pick(g, append(slices.Clone(raiseEvents), g.alphabet...))}})
@@ -638,9 +652,9 @@ func (g *gen) action() any {
 	}
 }
 
-// actions returns 1..max actions.
-func (g *gen) actions(max int) []any {
-	n := 1 + g.intn(max)
+// actions returns 1..most actions.
+func (g *gen) actions(most int) []any {
+	n := 1 + g.intn(most)
 	out := make([]any, n)
 	for i := range out {
 		out[i] = g.action()
@@ -853,7 +867,11 @@ func (g *gen) decorate(n *node) {
 		if ev != "*" {
 			g.handled = append(g.handled, ev)
 		}
-		n.on = append(n.on, keyed{ev, g.candidates(n, 0.8, false)})
+		tp := 0.8
+		if ev == "*" {
+			tp = 0.5 // a targeted * handler re-enters on every raised event
+		}
+		n.on = append(n.on, keyed{ev, g.candidates(n, tp, false)})
 	}
 	if n.kind == kAtomic && len(n.on) > 0 {
 		// no dead ends: the first handler of an atomic state moves
@@ -870,9 +888,9 @@ func (g *gen) decorate(n *node) {
 }
 
 func (g *gen) decorateAlways(n *node) {
-	p := 0.12
+	p := 0.09
 	if n.kind != kAtomic {
-		p = 0.05
+		p = 0.04
 	}
 	if !g.chance(p) {
 		return
@@ -901,13 +919,13 @@ func (g *gen) decorateAlways(n *node) {
 		g.mark("always_target")
 		t := pick(g, fwd)
 		tr = &trans{target: t, tstr: g.targetString(n, t), reenter: -1}
-		if g.chance(0.5) {
+		if g.chance(0.75) {
 			tr.guard = g.guard(0)
 		}
 		if g.chance(0.4) {
 			tr.actions = g.actions(2)
 		}
-	case x < 0.95:
+	case x < 0.975:
 		// only xorc.log: fires once per macrostep (pitfall 8)
 		g.mark("always_log_once")
 		tr = &trans{reenter: -1, actions: []any{"xorc.log"}}
@@ -921,12 +939,54 @@ func (g *gen) decorateAlways(n *node) {
 	}
 	l := tlist{ts: []*trans{tr}, form: formObject}
 	pure := tr.target != nil && tr.guard == nil && len(tr.actions) == 0
-	if pure && g.chance(0.3) {
+	switch {
+	case pure && g.chance(0.3):
 		l.form = formString
-	} else if g.chance(0.2) {
+	case g.chance(0.25):
+		// a guarded candidate in front (an array of always candidates)
+		g.mark("always_array")
+		first := &trans{reenter: -1, guard: g.guard(0), actions: []any{ref("xorc.append", Obj{{"value", "first"}})}}
+		if n.kind == kAtomic && g.chance(0.5) {
+			for _, t := range g.nodes[n.idx+1:] {
+				if !n.isAncestorOf(t) && g.allowed(n, t) && g.chance(0.3) {
+					first.target, first.tstr = t, g.targetString(n, t)
+					break
+				}
+			}
+		}
+		l.ts = []*trans{first, tr}
+		l.form = formArray
+	case g.chance(0.2):
 		l.form = formArray
 	}
 	n.always = &l
+}
+
+// stateID is the id XState gives n: its explicit id, otherwise
+// <machine id>.<path>.
+func (g *gen) stateID(n *node) string {
+	if n.id != "" {
+		return n.id
+	}
+	if n == g.root {
+		return g.rootID
+	}
+	return g.rootID + "." + relPath(g.root, n)
+}
+
+// internalEventNames lists the done and after event types of the machine, to
+// send some of them as external events (XState takes them like any event).
+func (g *gen) internalEventNames() []string {
+	var out []string
+	for _, n := range g.nodes[1:] {
+		if n.kind == kCompound || n.kind == kParallel {
+			out = append(out, "xstate.done.state."+g.stateID(n))
+		}
+		for _, a := range n.after {
+			out = append(out, "xstate.after."+a.key+"."+g.stateID(n))
+		}
+	}
+	return out
 }
 
 func (g *gen) decorateAfter(n *node) {
@@ -1051,7 +1111,10 @@ func (g *gen) events() []Obj {
 			continue
 		}
 		var typ string
-		if len(g.handled) > 0 && g.chance(0.8) {
+		if names := g.internalEventNames(); len(names) > 0 && g.chance(0.03) {
+			typ = pick(g, names)
+			g.mark("external_internal_event")
+		} else if len(g.handled) > 0 && g.chance(0.8) {
 			typ = pick(g, g.handled)
 		} else {
 			typ = pick(g, append(slices.Clone(g.alphabet), "Z", "R1"))
@@ -1066,7 +1129,7 @@ func (g *gen) events() []Obj {
 				} else {
 					fv = fieldValue{pick(g, eventFields), g.jsonValue()}
 				}
-				if fv.field == "type" || fv.field == "missing" {
+				if fv.field == "type" || fv.field == "missing" || fv.field == "toString" {
 					continue
 				}
 				if _, dup := ev.Get(fv.field); dup {
@@ -1081,7 +1144,9 @@ func (g *gen) events() []Obj {
 }
 
 // ---------------------------------------------------------------------------
-// Config errors (a few percent of the cases).
+// Config errors (a few percent of the cases). Only errors XState rejects too:
+// it accepts duplicate ids (the last one wins), which xorc refuses, so those
+// live in the hand-written cases with an xorc override.
 // ---------------------------------------------------------------------------
 
 func (g *gen) injectConfigError() {
@@ -1093,7 +1158,7 @@ func (g *gen) injectConfigError() {
 	}
 	s := pick(g, states)
 	kinds := []string{"unknown_target", "unknown_action", "unknown_guard", "string_guard",
-		"bad_param", "unknown_param", "missing_param", "in_missing", "root_bare_target", "duplicate_id", "missing_initial"}
+		"bad_param", "unknown_param", "missing_param", "in_missing", "root_bare_target", "missing_initial"}
 	k := pick(g, kinds)
 	g.mark("config_error_" + k)
 	switch k {
@@ -1116,15 +1181,6 @@ func (g *gen) injectConfigError() {
 	case "root_bare_target":
 		c := g.root.kids[0]
 		g.root.on = append(g.root.on, keyed{"D", tlist{ts: []*trans{{tstr: c.key, target: c, reenter: -1}}, form: formString}})
-	case "duplicate_id":
-		a, b := pick(g, states), pick(g, states)
-		if a == b {
-			b = g.root.kids[0]
-			if a == b {
-				a = g.root.kids[1]
-			}
-		}
-		a.id, b.id = "dup", "dup"
 	case "missing_initial":
 		found := false
 		for _, n := range g.nodes[1:] {

@@ -89,6 +89,7 @@ func TestCoverage(t *testing.T) {
 		"guard_in", "guard_in_id", "guard_in_path", "guard_in_rootpath", "guard_in_root",
 		"guard_not", "guard_and", "guard_or", "guard_and_empty", "guard_or_empty", "guard_nested",
 		"wait", "payload", "no_context", "description",
+		"big", "odd_state_key", "always_array", "external_internal_event", "max_iterations",
 	}
 	for _, f := range required {
 		assert.GreaterOrEqual(t, count[f], 5, "feature %s", f)
