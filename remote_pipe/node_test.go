@@ -571,4 +571,3 @@ func TestOptionsValidation(t *testing.T) {
 	_, err := Listen(Options{Dir: dir}, nil)
 	require.ErrorIs(t, err, ErrInvalidOptions, "a handler is needed")
 }
-
