@@ -82,11 +82,20 @@
 // goroutine if the queue was empty. The writer takes everything queued and
 // writes it with one writev: small payloads are copied next to their
 // headers into one buffer, large ones are written from the caller's slice.
-// An idle link writes a frame as soon as it is queued; under load, frames
-// queue while the previous write is in flight and go out together
-// (Stats.Writes against Stats.FramesOut shows it). The queue is bounded
-// (QueueBytes): a Send that finds it full waits for the writer, up to its
-// context's deadline, then fails with ErrQueueFull.
+// Under load, frames queue while the previous write is in flight and go
+// out together (Stats.Writes against Stats.FramesOut shows it: tens of
+// thousands of 16-byte frames per write in the throughput benchmark).
+//
+// An idle link adds no delay: a Send that finds nothing queued, nothing
+// being written and no other Send in the last 20µs writes its frame itself
+// with one non-blocking write, saving the wake-up of the writer goroutine
+// (in a ping-pong that hand-off cost more than the write). If the socket
+// takes only part of the frame, the writer goroutine finishes it; the Send
+// never blocks on a slow peer. Sends that follow each other more closely
+// than 20µs take the queue, where they coalesce.
+//
+// The queue is bounded (QueueBytes): a Send that finds it full waits for
+// the writer, up to its context's deadline, then fails with ErrQueueFull.
 //
 // # Never a silent drop
 //

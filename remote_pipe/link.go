@@ -13,7 +13,10 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 type linkState uint8
@@ -56,10 +59,12 @@ type Link struct {
 	peer      PeerInfo
 	connected bool
 	maxSend   int
+	lastSend  int64          // nanotime of the latest Send on a live connection
 	pending   sync.WaitGroup // dials and connections not yet finished
 
 	framesOut, bytesOut, writes, dials, dialFailures atomic.Uint64
 	connsLost, undelivered, unconfirmed              atomic.Uint64
+	handoffs                                         atomic.Uint64 // direct writes the writer finished (tests)
 }
 
 func newLink(n *Node, t Target) *Link {
@@ -134,17 +139,26 @@ func (l *Link) Send(ctx context.Context, payload []byte) error {
 				l.mu.Unlock()
 				return fmt.Errorf("%w: %d bytes to %s, the peer accepts at most %d", ErrFrameTooLarge, len(payload), l.target, limit)
 			}
+			oc := l.cur
+			now := nanotime()
+			idle := time.Duration(now-l.lastSend) >= directIdle
+			l.lastSend = now
+			if idle && len(l.queue) == 0 && !oc.writing && len(payload) <= directMax {
+				// An idle link: write from this goroutine, without waking the
+				// writer (a goroutine hand-off costs more than the write).
+				oc.writing = true
+				oc.wg.Add(1) // l.cur == oc: the reader's count is still held
+				l.mu.Unlock()
+				oc.writeDirect(payload)
+				return nil
+			}
 			if l.queued == 0 || l.queued+cost <= l.n.opts.QueueBytes {
 				first := len(l.queue) == 0
 				l.queue = append(l.queue, payload)
 				l.queued += cost
-				oc := l.cur
 				l.mu.Unlock()
 				if first {
-					select {
-					case oc.wake <- struct{}{}:
-					default:
-					}
+					oc.poke()
 				}
 				return nil
 			}
@@ -224,10 +238,7 @@ func (l *Link) Close(cause error) {
 func (l *Link) shutdown(ctx context.Context, cause error) {
 	err := l.closeError(cause)
 	if oc := l.markClosed(err); oc != nil {
-		select {
-		case oc.wake <- struct{}{}:
-		default:
-		}
+		oc.poke()
 		select {
 		case <-oc.finished:
 		case <-ctx.Done():
@@ -299,9 +310,16 @@ func (l *Link) dial(done chan struct{}) {
 	l.peer = PeerInfo{Slot: int(h.slot), Generation: h.gen, PID: int(h.pid), UID: h.uid}
 	l.connected = true
 	l.maxSend = min(n.opts.MaxFrame, int(h.maxFrame))
+	raw, err := c.SyscallConn()
+	if err != nil { // cannot happen for a *net.UnixConn
+		_ = c.Close()
+		l.state, l.lastErr, l.retryAt = stDown, fmt.Errorf("%w: %s: %w", ErrUnreachable, l.target, err), time.Now()
+		return
+	}
 	oc := &outConn{
 		l:        l,
 		c:        c,
+		raw:      raw,
 		fr:       fr,
 		wake:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
@@ -409,7 +427,15 @@ type outConn struct {
 	byeSent  atomic.Bool
 	written  atomic.Uint64 // data frames completely written
 	acked    atomic.Uint64 // data frames the peer delivered (its latest ack)
-	wg       sync.WaitGroup
+	raw      syscall.RawConn
+	wg       sync.WaitGroup // reader, writer, and a direct write in progress
+	// Under l.mu: who may write. writing is set by the writer goroutine
+	// for a batch, or by a Send writing directly; handoff means a direct
+	// write stopped part-way (the socket was full) and the writer goroutine
+	// must finish tail (the rest of frame tailOf) before anything else.
+	writing, handoff bool
+	tail, tailOf     []byte
+	direct           []byte // the direct writer's buffer (owned while writing)
 	// Read by finish after wg.Wait.
 	leftover  [][]byte // the writer's batch, from the first frame not completely written
 	lostQueue [][]byte // the link's queue when the connection broke
@@ -513,8 +539,30 @@ func (oc *outConn) writeLoop() {
 				l.mu.Unlock()
 				return
 			}
+			if oc.writing && !oc.handoff {
+				// A Send is writing directly; it wakes us if it leaves work.
+				l.mu.Unlock()
+				break
+			}
+			if oc.handoff {
+				oc.handoff = false // and writing stays set: the socket is ours now
+				tail, frame := oc.tail, oc.tailOf
+				oc.tail, oc.tailOf = nil, nil
+				l.mu.Unlock()
+				_, err := oc.c.Write(tail) // the poller waits for room
+				l.writes.Add(1)
+				l.n.st.writes.Add(1)
+				if err != nil {
+					oc.leftover = [][]byte{frame}
+					oc.lost(fmt.Errorf("%w: %s: write: %w", ErrConnLost, l.target, err))
+					return
+				}
+				oc.wroteOne(frame)
+				l.mu.Lock()
+			}
 			batch := l.queue
 			if len(batch) == 0 {
+				oc.writing = false
 				closing := l.state == stClosed
 				l.mu.Unlock()
 				if closing {
@@ -523,6 +571,7 @@ func (oc *outConn) writeLoop() {
 				}
 				break
 			}
+			oc.writing = true
 			l.queue, l.spare, l.queued = l.spare, nil, 0
 			if l.spaceWait {
 				close(l.space)
@@ -545,12 +594,99 @@ func (oc *outConn) writeLoop() {
 			}
 			clear(batch)
 			l.mu.Lock()
+			oc.writing = false
 			if l.spare == nil {
 				l.spare = batch[:0]
 			}
 			l.mu.Unlock()
 		}
 	}
+}
+
+// directIdle: a Send that finds the link idle (nothing queued, nothing
+// being written) and no other Send within this long writes its frame
+// itself. Sends closer together than this go through the queue, where
+// they coalesce behind the write in flight.
+const directIdle = 20 * time.Microsecond
+
+// directMax: larger frames always go through the queue (written from the
+// caller's slice, not copied).
+const directMax = 16 << 10
+
+var clockBase = time.Now()
+
+func nanotime() int64 { return int64(time.Since(clockBase)) }
+
+// writeDirect writes one frame from the Send's goroutine with a
+// non-blocking write. If the socket takes only part of it, the writer
+// goroutine finishes it (and whatever was queued meanwhile): the Send never
+// waits for a slow peer here.
+func (oc *outConn) writeDirect(p []byte) {
+	defer oc.wg.Done()
+	l := oc.l
+	b := appendFrameHeader(oc.direct[:0], kindData, len(p))
+	b = append(b, p...)
+	oc.direct = b
+	var n int
+	var werr error
+	err := oc.raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = unix.Write(int(fd), b)
+			if werr != unix.EINTR {
+				return true
+			}
+		}
+	})
+	if errors.Is(werr, unix.EAGAIN) {
+		n, werr = 0, nil
+	}
+	if err == nil {
+		err = werr
+	}
+	if err != nil {
+		oc.leftover = [][]byte{p}
+		oc.lost(fmt.Errorf("%w: %s: write: %w", ErrConnLost, l.target, err))
+		return
+	}
+	if n > 0 {
+		l.writes.Add(1)
+		l.n.st.writes.Add(1)
+	}
+	if n == len(b) {
+		oc.wroteOne(p)
+		l.mu.Lock()
+		oc.writing = false
+		wake := len(l.queue) > 0 || l.state == stClosed
+		l.mu.Unlock()
+		if wake {
+			oc.poke()
+		}
+		return
+	}
+	// The socket is full: the writer goroutine takes over, rest first.
+	l.handoffs.Add(1)
+	l.mu.Lock()
+	oc.tail, oc.tailOf, oc.handoff = b[n:], p, true
+	oc.direct = nil // tail still points into it
+	l.mu.Unlock()
+	oc.poke()
+}
+
+// poke wakes the writer goroutine.
+func (oc *outConn) poke() {
+	select {
+	case oc.wake <- struct{}{}:
+	default:
+	}
+}
+
+// wroteOne counts one data frame completely written.
+func (oc *outConn) wroteOne(p []byte) {
+	oc.written.Add(1)
+	oc.l.framesOut.Add(1)
+	oc.l.bytesOut.Add(uint64(len(p)))
+	oc.l.n.st.framesOut.Add(1)
+	oc.l.n.st.bytesOut.Add(uint64(len(p)))
 }
 
 // sayGoodbye ends an orderly close once the queue is flushed: the peer
@@ -575,9 +711,16 @@ func (oc *outConn) finish() {
 	oc.wg.Wait()
 	l.n.st.openOut.Add(-1)
 	written := oc.written.Load()
+	l.mu.Lock()
+	var tail [][]byte // a direct write the writer goroutine never finished
+	if oc.tailOf != nil {
+		tail = [][]byte{oc.tailOf}
+		oc.tail, oc.tailOf = nil, nil
+	}
+	l.mu.Unlock()
 	u := Undelivered{
 		Err:         oc.err,
-		Payloads:    slices.Concat(oc.leftover, oc.lostQueue),
+		Payloads:    slices.Concat(tail, oc.leftover, oc.lostQueue),
 		Unconfirmed: written - min(oc.acked.Load(), written),
 	}
 	oc.leftover, oc.lostQueue = nil, nil
