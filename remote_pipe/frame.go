@@ -267,3 +267,18 @@ func (fr *frameReader) payloadErr(kind byte, got, want int, err error) error {
 	}
 	return err
 }
+
+// goodbyeError turns a peer's goodbye into an error for our side.
+func goodbyeError(p []byte) error {
+	code, reason, err := decodeGoodbye(p)
+	if err != nil {
+		return err
+	}
+	switch code {
+	case byeRefused, byeVersion:
+		return fmt.Errorf("%w: %q", ErrRefused, reason)
+	case byeBadFrame:
+		return fmt.Errorf("%w: the peer closed the connection: %q", ErrBadFrame, reason)
+	}
+	return fmt.Errorf("%w: %q", ErrPeerClosed, reason)
+}

@@ -399,21 +399,6 @@ func (n *Node) connect(t Target) (*net.UnixConn, *frameReader, welcomed, error) 
 	return c, fr, welcomed{hello: h, uid: uid}, nil
 }
 
-// goodbyeError turns a peer's goodbye into an error for our side.
-func goodbyeError(p []byte) error {
-	code, reason, err := decodeGoodbye(p)
-	if err != nil {
-		return err
-	}
-	switch code {
-	case byeRefused, byeVersion:
-		return fmt.Errorf("%w: %q", ErrRefused, reason)
-	case byeBadFrame:
-		return fmt.Errorf("%w: the peer closed the connection: %q", ErrBadFrame, reason)
-	}
-	return fmt.Errorf("%w: %q", ErrPeerClosed, reason)
-}
-
 // outConn is one established connection of a link.
 type outConn struct {
 	l        *Link

@@ -235,6 +235,7 @@ type inConn struct {
 	wmu        sync.Mutex // serialises writes
 	delivered  atomic.Uint64
 	ackPending atomic.Bool
+	ackTimer   *time.Timer // owned by serve's goroutine
 	stopping   atomic.Bool
 }
 
@@ -262,6 +263,9 @@ func (ic *inConn) stop() {
 func (ic *inConn) serve() {
 	n := ic.n
 	defer func() {
+		if ic.ackTimer != nil {
+			ic.ackTimer.Stop()
+		}
 		_ = ic.c.Close()
 		n.mu.Lock()
 		delete(n.in, ic)
@@ -359,7 +363,12 @@ func (ic *inConn) serve() {
 			bytes += uint64(len(p))
 			ic.delivered.Add(1)
 			if ic.ackPending.CompareAndSwap(false, true) {
-				time.AfterFunc(n.opts.AckDelay, ic.sendAck)
+				// The timer is not running: it fired (sendAck cleared the flag) or never started.
+				if ic.ackTimer == nil {
+					ic.ackTimer = time.AfterFunc(n.opts.AckDelay, ic.sendAck)
+				} else {
+					ic.ackTimer.Reset(n.opts.AckDelay)
+				}
 			}
 		case kindGoodbye:
 			n.st.framesIn.Add(frames)
