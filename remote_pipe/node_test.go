@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/xorc-dev/xorc/registry"
 )
 
 func TestSendReceiveBothWays(t *testing.T) {
@@ -596,4 +599,25 @@ func TestDirectWriteHandsOffWhenSocketFull(t *testing.T) {
 		require.Len(t, p, 1000+i%7)
 	}
 	assert.Equal(t, uint64(n), l.Stats().FramesOut)
+}
+
+// A connection that never says hello is closed after HandshakeTimeout
+// (counted), and does not hold up anyone else.
+func TestSilentConnectionTimesOut(t *testing.T) {
+	dir := shortDir(t)
+	b := listen(t, dir, 2, func(o *Options) { o.HandshakeTimeout = 100 * time.Millisecond })
+	a := listen(t, dir, 1)
+	rc := rawDial(t, b.Path())
+	require.NoError(t, a.link(t, b).Send(ctxTimeout(t, 10*time.Second), []byte("meanwhile")))
+	b.in.waitLen(t, 1)
+	_, _, err := rc.fr.next()
+	require.ErrorIs(t, err, io.EOF, "the node hung up on the silent connection")
+	eventually(t, 5*time.Second, func() bool { return b.Stats().HandshakeFailures == 1 }, "HandshakeFailures")
+	assert.Zero(t, b.Stats().BadFrames)
+}
+
+func TestTargetForRegistryProcess(t *testing.T) {
+	p := registry.Process{Slot: 3, Generation: 9, PID: 77, Address: "/run/user/0/xorc/demo/3.9.sock"}
+	assert.Equal(t, Target{Path: p.Address, Slot: 3, Generation: 9}, TargetFor(p))
+	assert.LessOrEqual(t, maxSocketPath, registry.MaxAddressLen, "every socket path fits the registry's address field")
 }
