@@ -12,7 +12,7 @@
 //	}, func(from remote_pipe.PeerInfo, batch []byte) { /* decode, deliver; batch is reused after return */ })
 //	reg.SetAddress(node.Path())                          // peers find us in the registry
 //	link, err := node.Link(remote_pipe.TargetFor(peer))  // peer is a registry.Process
-//	err = link.Send(ctx, batch)                          // queued; written by the link's writer
+//	err = link.Send(ctx, batch)                          // copied; written now or by the link's writer
 //	link.Close(err)                                      // e.g. on the registry's OnProcessDown
 //	node.Close()                                         // flush, goodbye, unlink the socket
 //
@@ -78,13 +78,14 @@
 //
 // # Writes coalesce
 //
-// Send appends the payload to the link's queue and wakes its writer
-// goroutine if the queue was empty. The writer takes everything queued and
-// writes it with one writev: small payloads are copied next to their
-// headers into one buffer, large ones are written from the caller's slice.
-// Under load, frames queue while the previous write is in flight and go
-// out together (Stats.Writes against Stats.FramesOut shows it: tens of
-// thousands of 16-byte frames per write in the throughput benchmark).
+// Send copies the payload (the caller may reuse its buffer at once). A
+// Send that finds the link busy appends the frame to the link's queue, one
+// contiguous buffer laid out as on the wire, and wakes the writer
+// goroutine if the queue was empty; the writer takes the whole queue and
+// writes it with one write(2) (a single buffer needs no writev). Under
+// load, frames queue while the previous write is in flight and go out
+// together: Stats.Writes against Stats.FramesOut shows it (hundreds to
+// thousands of small frames per write in the throughput benchmark).
 //
 // An idle link adds no delay: a Send that finds nothing queued, nothing
 // being written and no other Send in the last 20µs writes its frame itself
@@ -95,7 +96,8 @@
 // than 20µs take the queue, where they coalesce.
 //
 // The queue is bounded (QueueBytes): a Send that finds it full waits for
-// the writer, up to its context's deadline, then fails with ErrQueueFull.
+// the writer, up to its context's deadline (SendDeadline: its deadline),
+// then fails with ErrQueueFull.
 //
 // # Never a silent drop
 //
@@ -103,9 +105,9 @@
 // (an ack at most every AckDelay while frames arrive; none when idle).
 // When a connection ends, every frame Send accepted on it is accounted
 // for: acknowledged, or reported through Options.OnUndelivered — payloads
-// never completely written are handed back, frames written but not
-// acknowledged are counted as Unconfirmed (they may or may not have been
-// delivered). An orderly close (Link shutdown in Node.Close) flushes the
+// never completely written are handed back (copies: the report's receiver
+// owns them), frames written but not acknowledged are counted as
+// Unconfirmed (they may or may not have been delivered). An orderly close (Link shutdown in Node.Close) flushes the
 // queue, sends a goodbye, and the peer acknowledges everything before it
 // closes, so nothing is left unconfirmed.
 //

@@ -9,8 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -24,16 +22,16 @@ type linkState uint8
 const (
 	stIdle    linkState = iota // no connection: the next Send dials
 	stDialing                  // a dial is in flight: Sends wait for it
-	stUp                       // connected: Sends queue
+	stUp                       // connected: Sends write or queue
 	stDown                     // the last dial failed: Sends fail until retryAt
 	stClosed                   // closed by us: Sends fail with closeErr
 )
 
 // Link is this process's sending side towards one peer: one connection,
 // dialed by the first Send, redialed (with backoff) after it breaks. Send
-// queues payloads; a writer goroutine writes everything queued with one
-// writev, so writes coalesce while the previous one is in flight and an
-// idle link adds no delay.
+// copies the payload; an idle link writes it at once, a busy one queues it
+// for its writer goroutine, which writes everything queued with one write:
+// writes coalesce while the previous one is in flight.
 //
 // A link only sends: the peer's frames to us arrive on the connection the
 // peer dialed, at our Node's Handler.
@@ -44,10 +42,9 @@ type Link struct {
 
 	mu        sync.Mutex
 	state     linkState
-	cur       *outConn // when stUp (and while a graceful close flushes)
-	queue     [][]byte
-	queued    int // accounted bytes in queue
-	spare     [][]byte
+	cur       *outConn      // when stUp (and while a graceful close flushes)
+	q         frameQueue    // frames waiting for the writer
+	spare     frameQueue    // the writer's previous batch, for reuse
 	spaceWait bool          // a Send waits for room
 	space     chan struct{} // closed (and replaced) when the writer takes the queue
 	dialDone  chan struct{} // closed when the dial in flight ends
@@ -90,10 +87,18 @@ func (l *Link) Peer() (p PeerInfo, ok bool) {
 	return l.peer, l.connected
 }
 
+// MaxFrame is the largest payload Send accepts: our Options.MaxFrame, or
+// the peer's limit if it announced a smaller one (known once connected).
+func (l *Link) MaxFrame() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.maxSend
+}
+
 // Stats returns the link's counters.
 func (l *Link) Stats() LinkStats {
 	l.mu.Lock()
-	qf, qb := len(l.queue), l.queued
+	qf, qb := l.q.frames(), l.q.size()
 	l.mu.Unlock()
 	return LinkStats{
 		FramesOut: l.framesOut.Load(), BytesOut: l.bytesOut.Load(), Writes: l.writes.Load(),
@@ -103,29 +108,40 @@ func (l *Link) Stats() LinkStats {
 	}
 }
 
-// Send queues payload as one data frame to the peer. The link keeps
-// payload until it is written: the caller must not modify it after a
-// successful Send. Send
+// Send sends payload as one data frame to the peer. It copies payload: the
+// caller may reuse it as soon as Send returns. Send
 //   - refuses a payload over the frame limit (ours, or the peer's if
 //     smaller) with ErrFrameTooLarge, leaving the connection alone;
 //   - dials if not connected, and fails with ErrUnreachable if that fails;
 //     while the redial backoff runs it fails at once with the last error;
-//   - blocks while the queue is full, up to ctx's deadline (or
-//     Options.SendTimeout if ctx has none), then fails with ErrQueueFull;
+//   - blocks while the queue is full (QueueBytes), up to ctx's deadline (or
+//     Options.SendTimeout if ctx has none), then fails with ErrQueueFull
+//     wrapping context.DeadlineExceeded (or ctx's error if it is cancelled);
 //   - fails with the close error once the link is closed.
 //
-// nil means queued on a live connection: if that connection then ends
-// before writing it, the frame is reported through Options.OnUndelivered.
+// nil means written, or queued on a live connection: if that connection
+// ends before the frame is written or acknowledged, it is reported through
+// Options.OnUndelivered.
 func (l *Link) Send(ctx context.Context, payload []byte) error {
-	if len(payload) > l.n.opts.MaxFrame {
-		return fmt.Errorf("%w: %d bytes to %s, the limit is %d", ErrFrameTooLarge, len(payload), l.target, l.n.opts.MaxFrame)
-	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("send to %s: %w", l.target, err)
 	}
-	w := waiter{ctx: ctx, def: l.n.opts.SendTimeout}
+	deadline, _ := ctx.Deadline()
+	return l.send(payload, waiter{ctx: ctx, done: ctx.Done(), deadline: deadline, def: l.n.opts.SendTimeout})
+}
+
+// SendDeadline is Send with a deadline instead of a context (the zero time
+// means Options.SendTimeout from now): for callers that carry deadlines,
+// without a context allocation per frame.
+func (l *Link) SendDeadline(deadline time.Time, payload []byte) error {
+	return l.send(payload, waiter{deadline: deadline, def: l.n.opts.SendTimeout})
+}
+
+func (l *Link) send(payload []byte, w waiter) error {
+	if len(payload) > l.n.opts.MaxFrame {
+		return fmt.Errorf("%w: %d bytes to %s, the limit is %d", ErrFrameTooLarge, len(payload), l.target, l.n.opts.MaxFrame)
+	}
 	defer w.release()
-	cost := len(payload) + frameOverhead
 	l.mu.Lock()
 	for {
 		switch l.state {
@@ -143,7 +159,7 @@ func (l *Link) Send(ctx context.Context, payload []byte) error {
 			now := nanotime()
 			idle := time.Duration(now-l.lastSend) >= directIdle
 			l.lastSend = now
-			if idle && len(l.queue) == 0 && !oc.writing && len(payload) <= directMax {
+			if idle && l.q.frames() == 0 && !oc.writing && len(payload) <= directMax {
 				// An idle link: write from this goroutine, without waking the
 				// writer (a goroutine hand-off costs more than the write).
 				oc.writing = true
@@ -152,10 +168,9 @@ func (l *Link) Send(ctx context.Context, payload []byte) error {
 				oc.writeDirect(payload)
 				return nil
 			}
-			if l.queued == 0 || l.queued+cost <= l.n.opts.QueueBytes {
-				first := len(l.queue) == 0
-				l.queue = append(l.queue, payload)
-				l.queued += cost
+			if l.q.frames() == 0 || l.q.size()+frameHeaderLen+len(payload) <= l.n.opts.QueueBytes {
+				first := l.q.frames() == 0
+				l.q.push(payload)
 				l.mu.Unlock()
 				if first {
 					oc.poke()
@@ -163,23 +178,17 @@ func (l *Link) Send(ctx context.Context, payload []byte) error {
 				return nil
 			}
 			l.spaceWait = true
-			sp, queued := l.space, l.queued
+			sp, queued := l.space, l.q.size()
 			l.mu.Unlock()
-			select {
-			case <-sp:
-			case <-l.closedCh:
-			case <-w.done():
-				return fmt.Errorf("%w: %s: %d bytes waiting: %w", ErrQueueFull, l.target, queued, w.ctx.Err())
+			if err := w.wait(sp, l.closedCh); err != nil {
+				return fmt.Errorf("%w: %s: %d bytes waiting: %w", ErrQueueFull, l.target, queued, err)
 			}
 			l.mu.Lock()
 		case stDialing:
 			dd := l.dialDone
 			l.mu.Unlock()
-			select {
-			case <-dd:
-			case <-l.closedCh:
-			case <-w.done():
-				return fmt.Errorf("%w: %s: still connecting: %w", ErrUnreachable, l.target, w.ctx.Err())
+			if err := w.wait(dd, l.closedCh); err != nil {
+				return fmt.Errorf("%w: %s: still connecting: %w", ErrUnreachable, l.target, err)
 			}
 			l.mu.Lock()
 		case stDown:
@@ -195,30 +204,116 @@ func (l *Link) Send(ctx context.Context, payload []byte) error {
 	}
 }
 
-// waiter applies the default deadline, lazily: Sends that never wait pay
-// nothing for it.
+// waiter bounds a Send's waiting: by its context (done, ctx) if it has
+// one, and by its deadline (the default SendTimeout if zero). The timer is
+// made only when a Send has to wait.
 type waiter struct {
-	ctx    context.Context
-	def    time.Duration
-	cancel context.CancelFunc
+	ctx      context.Context // nil for SendDeadline
+	done     <-chan struct{}
+	deadline time.Time
+	def      time.Duration
+	timer    *time.Timer
 }
 
-func (w *waiter) done() <-chan struct{} {
-	if w.cancel == nil {
-		if _, ok := w.ctx.Deadline(); !ok && w.def > 0 {
-			w.ctx, w.cancel = context.WithTimeout(w.ctx, w.def)
-		} else {
-			w.cancel = func() {}
+// wait waits for ready or closed; an error when the deadline passes or the
+// context ends first.
+func (w *waiter) wait(ready, closed <-chan struct{}) error {
+	if w.timer == nil {
+		if w.deadline.IsZero() {
+			w.deadline = time.Now().Add(w.def)
 		}
+		d := time.Until(w.deadline)
+		if d <= 0 {
+			return context.DeadlineExceeded
+		}
+		w.timer = time.NewTimer(d)
 	}
-	return w.ctx.Done()
+	select {
+	case <-ready:
+		return nil
+	case <-closed:
+		return nil
+	case <-w.done:
+		return w.ctx.Err()
+	case <-w.timer.C:
+		return context.DeadlineExceeded
+	}
 }
 
 func (w *waiter) release() {
-	if w.cancel != nil {
-		w.cancel()
+	if w.timer != nil {
+		w.timer.Stop()
 	}
 }
+
+// frameQueue holds encoded data frames back to back, as they go on the wire.
+type frameQueue struct {
+	buf  []byte
+	ends []int // ends[i]: offset in buf just past frame i
+}
+
+func (q *frameQueue) frames() int { return len(q.ends) }
+func (q *frameQueue) size() int   { return len(q.buf) }
+
+func (q *frameQueue) push(p []byte) {
+	q.buf = appendFrameHeader(q.buf, kindData, len(p))
+	q.buf = append(q.buf, p...)
+	q.ends = append(q.ends, len(q.buf))
+}
+
+// complete is how many frames end within the first n bytes.
+func (q *frameQueue) complete(n int) int {
+	lo, hi := 0, len(q.ends)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if q.ends[m] <= n {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// payloadBytes is the payload size of the first k frames.
+func (q *frameQueue) payloadBytes(k int) uint64 {
+	if k == 0 {
+		return 0
+	}
+	return uint64(q.ends[k-1] - k*frameHeaderLen)
+}
+
+// payloads are the payloads of frames from..end, sharing q's buffer (which
+// the caller must then not reuse).
+func (q *frameQueue) payloads(from int) [][]byte {
+	if from >= len(q.ends) {
+		return nil
+	}
+	out := make([][]byte, 0, len(q.ends)-from)
+	start := 0
+	if from > 0 {
+		start = q.ends[from-1]
+	}
+	for _, end := range q.ends[from:] {
+		out = append(out, q.buf[start+frameHeaderLen:end:end])
+		start = end
+	}
+	return out
+}
+
+// reset empties q for reuse; a buffer grown past keep (by one large
+// frame) is dropped rather than kept.
+func (q *frameQueue) reset(keep int) {
+	if cap(q.buf) > keep {
+		*q = frameQueue{}
+		return
+	}
+	q.buf, q.ends = q.buf[:0], q.ends[:0]
+}
+
+// keepQueue is the largest queue buffer worth keeping for reuse: a full
+// queue (QueueBytes and the frame that overflows it) fits.
+func (l *Link) keepQueue() int { return max(2*l.n.opts.QueueBytes, 64<<10) }
 
 // Close closes the link at once: Sends fail with an error wrapping
 // ErrClosed and cause (the core passes the registry's "process died"
@@ -287,6 +382,13 @@ func (l *Link) dial(done chan struct{}) {
 	n.st.dials.Add(1)
 	l.dials.Add(1)
 	c, fr, h, err := n.connect(l.target)
+	var raw syscall.RawConn
+	if err == nil {
+		if raw, err = c.SyscallConn(); err != nil { // cannot fail for a *net.UnixConn
+			_ = c.Close()
+			c, err = nil, fmt.Errorf("%w: %s: %w", ErrUnreachable, l.target, err)
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	defer close(done)
@@ -310,12 +412,6 @@ func (l *Link) dial(done chan struct{}) {
 	l.peer = PeerInfo{Slot: int(h.slot), Generation: h.gen, PID: int(h.pid), UID: h.uid}
 	l.connected = true
 	l.maxSend = min(n.opts.MaxFrame, int(h.maxFrame))
-	raw, err := c.SyscallConn()
-	if err != nil { // cannot happen for a *net.UnixConn
-		_ = c.Close()
-		l.state, l.lastErr, l.retryAt = stDown, fmt.Errorf("%w: %s: %w", ErrUnreachable, l.target, err), time.Now()
-		return
-	}
 	oc := &outConn{
 		l:        l,
 		c:        c,
@@ -403,26 +499,27 @@ func (n *Node) connect(t Target) (*net.UnixConn, *frameReader, welcomed, error) 
 type outConn struct {
 	l        *Link
 	c        *net.UnixConn
+	raw      syscall.RawConn
 	fr       *frameReader
-	wake     chan struct{} // a token: the queue became non-empty, or the link closes
+	wake     chan struct{} // a token: there is work for the writer goroutine
 	done     chan struct{} // closed by breakConn
 	finished chan struct{} // closed after the report
 	once     sync.Once
 	err      error // why it ended (set in breakConn)
 	byeSent  atomic.Bool
-	written  atomic.Uint64 // data frames completely written
-	acked    atomic.Uint64 // data frames the peer delivered (its latest ack)
-	raw      syscall.RawConn
+	written  atomic.Uint64  // data frames completely written
+	acked    atomic.Uint64  // data frames the peer delivered (its latest ack)
 	wg       sync.WaitGroup // reader, writer, and a direct write in progress
 	// Under l.mu: who may write. writing is set by the writer goroutine
 	// for a batch, or by a Send writing directly; handoff means a direct
 	// write stopped part-way (the socket was full) and the writer goroutine
-	// must finish tail (the rest of frame tailOf) before anything else.
+	// must write the rest of tail, from tailAt, before anything else.
 	writing, handoff bool
-	tail, tailOf     []byte
+	tail             []byte // a whole frame (header and payload)
+	tailAt           int
 	direct           []byte // the direct writer's buffer (owned while writing)
 	// Read by finish after wg.Wait.
-	leftover  [][]byte // the writer's batch, from the first frame not completely written
+	leftover  [][]byte // payloads the writing side did not completely write
 	lostQueue [][]byte // the link's queue when the connection broke
 }
 
@@ -439,8 +536,8 @@ func (oc *outConn) breakConn(err error) (won bool) {
 		l.mu.Lock()
 		if l.cur == oc {
 			l.cur = nil
-			oc.lostQueue = l.queue
-			l.queue, l.queued = nil, 0
+			oc.lostQueue = l.q.payloads(0)
+			l.q = frameQueue{} // the report keeps the old buffer
 			if l.state == stUp {
 				l.state = stIdle // the next Send redials
 			}
@@ -511,7 +608,6 @@ func (oc *outConn) readLoop() {
 func (oc *outConn) writeLoop() {
 	defer oc.wg.Done()
 	l := oc.l
-	var bw batchWriter
 	for {
 		select {
 		case <-oc.wake:
@@ -531,22 +627,19 @@ func (oc *outConn) writeLoop() {
 			}
 			if oc.handoff {
 				oc.handoff = false // and writing stays set: the socket is ours now
-				tail, frame := oc.tail, oc.tailOf
-				oc.tail, oc.tailOf = nil, nil
+				tail, at := oc.tail, oc.tailAt
 				l.mu.Unlock()
-				_, err := oc.c.Write(tail) // the poller waits for room
-				l.writes.Add(1)
-				l.n.st.writes.Add(1)
-				if err != nil {
-					oc.leftover = [][]byte{frame}
+				_, err := oc.c.Write(tail[at:]) // the poller waits for room
+				oc.wrote(1)
+				if err != nil { // finish reports oc.tail
 					oc.lost(fmt.Errorf("%w: %s: write: %w", ErrConnLost, l.target, err))
 					return
 				}
-				oc.wroteOne(frame)
 				l.mu.Lock()
+				oc.tail = nil
+				oc.framesWritten(1, uint64(len(tail)-frameHeaderLen))
 			}
-			batch := l.queue
-			if len(batch) == 0 {
+			if l.q.frames() == 0 {
 				oc.writing = false
 				closing := l.state == stClosed
 				l.mu.Unlock()
@@ -557,31 +650,28 @@ func (oc *outConn) writeLoop() {
 				break
 			}
 			oc.writing = true
-			l.queue, l.spare, l.queued = l.spare, nil, 0
+			batch := l.q
+			l.q, l.spare = l.spare, frameQueue{}
 			if l.spaceWait {
 				close(l.space)
 				l.space, l.spaceWait = make(chan struct{}), false
 			}
 			l.mu.Unlock()
 
-			done, bytes, err := bw.write(oc.c, batch)
-			oc.written.Add(uint64(done))
-			l.framesOut.Add(uint64(done))
-			l.bytesOut.Add(bytes)
-			l.writes.Add(1)
-			l.n.st.framesOut.Add(uint64(done))
-			l.n.st.bytesOut.Add(bytes)
-			l.n.st.writes.Add(1)
+			n, err := oc.c.Write(batch.buf) // one write(2) when the socket has room
+			oc.wrote(1)
+			done := batch.complete(n)
+			oc.framesWritten(done, batch.payloadBytes(done))
 			if err != nil {
-				oc.leftover = batch[done:]
+				oc.leftover = batch.payloads(done)
 				oc.lost(fmt.Errorf("%w: %s: write: %w", ErrConnLost, l.target, err))
 				return
 			}
-			clear(batch)
+			batch.reset(l.keepQueue())
 			l.mu.Lock()
 			oc.writing = false
-			if l.spare == nil {
-				l.spare = batch[:0]
+			if l.spare.buf == nil {
+				l.spare = batch
 			}
 			l.mu.Unlock()
 		}
@@ -594,9 +684,8 @@ func (oc *outConn) writeLoop() {
 // they coalesce behind the write in flight.
 const directIdle = 20 * time.Microsecond
 
-// directMax: larger frames always go through the queue (written from the
-// caller's slice, not copied).
-const directMax = 16 << 10
+// directMax: larger frames always go through the queue.
+const directMax = 64 << 10
 
 var clockBase = time.Now()
 
@@ -629,19 +718,19 @@ func (oc *outConn) writeDirect(p []byte) {
 		err = werr
 	}
 	if err != nil {
-		oc.leftover = [][]byte{p}
+		oc.direct = nil // the report keeps b
+		oc.leftover = [][]byte{b[frameHeaderLen:]}
 		oc.lost(fmt.Errorf("%w: %s: write: %w", ErrConnLost, l.target, err))
 		return
 	}
 	if n > 0 {
-		l.writes.Add(1)
-		l.n.st.writes.Add(1)
+		oc.wrote(1)
 	}
 	if n == len(b) {
-		oc.wroteOne(p)
+		oc.framesWritten(1, uint64(len(p)))
 		l.mu.Lock()
 		oc.writing = false
-		wake := len(l.queue) > 0 || l.state == stClosed
+		wake := l.q.frames() > 0 || l.state == stClosed
 		l.mu.Unlock()
 		if wake {
 			oc.poke()
@@ -651,8 +740,8 @@ func (oc *outConn) writeDirect(p []byte) {
 	// The socket is full: the writer goroutine takes over, rest first.
 	l.handoffs.Add(1)
 	l.mu.Lock()
-	oc.tail, oc.tailOf, oc.handoff = b[n:], p, true
-	oc.direct = nil // tail still points into it
+	oc.tail, oc.tailAt, oc.handoff = b, n, true
+	oc.direct = nil // the tail keeps b
 	l.mu.Unlock()
 	oc.poke()
 }
@@ -665,13 +754,21 @@ func (oc *outConn) poke() {
 	}
 }
 
-// wroteOne counts one data frame completely written.
-func (oc *outConn) wroteOne(p []byte) {
-	oc.written.Add(1)
-	oc.l.framesOut.Add(1)
-	oc.l.bytesOut.Add(uint64(len(p)))
-	oc.l.n.st.framesOut.Add(1)
-	oc.l.n.st.bytesOut.Add(uint64(len(p)))
+func (oc *outConn) wrote(writes uint64) {
+	oc.l.writes.Add(writes)
+	oc.l.n.st.writes.Add(writes)
+}
+
+// framesWritten counts data frames completely written.
+func (oc *outConn) framesWritten(frames int, bytes uint64) {
+	if frames == 0 {
+		return
+	}
+	oc.written.Add(uint64(frames))
+	oc.l.framesOut.Add(uint64(frames))
+	oc.l.bytesOut.Add(bytes)
+	oc.l.n.st.framesOut.Add(uint64(frames))
+	oc.l.n.st.bytesOut.Add(bytes)
 }
 
 // sayGoodbye ends an orderly close once the queue is flushed: the peer
@@ -688,8 +785,8 @@ func (oc *outConn) sayGoodbye() {
 	_ = oc.c.CloseWrite()
 }
 
-// finish reports what the connection left undelivered, once its reader and
-// writer are done.
+// finish reports what the connection left undelivered, once its reader,
+// writer and any direct write are done.
 func (oc *outConn) finish() {
 	l := oc.l
 	defer l.pending.Done()
@@ -697,18 +794,20 @@ func (oc *outConn) finish() {
 	l.n.st.openOut.Add(-1)
 	written := oc.written.Load()
 	l.mu.Lock()
-	var tail [][]byte // a direct write the writer goroutine never finished
-	if oc.tailOf != nil {
-		tail = [][]byte{oc.tailOf}
-		oc.tail, oc.tailOf = nil, nil
+	var payloads [][]byte
+	if oc.tail != nil { // a direct write the writer goroutine never finished
+		payloads = append(payloads, oc.tail[frameHeaderLen:])
+		oc.tail = nil
 	}
 	l.mu.Unlock()
+	payloads = append(payloads, oc.leftover...)
+	payloads = append(payloads, oc.lostQueue...)
+	oc.leftover, oc.lostQueue = nil, nil
 	u := Undelivered{
 		Err:         oc.err,
-		Payloads:    slices.Concat(tail, oc.leftover, oc.lostQueue),
+		Payloads:    payloads,
 		Unconfirmed: written - min(oc.acked.Load(), written),
 	}
-	oc.leftover, oc.lostQueue = nil, nil
 	if len(u.Payloads) > 0 || u.Unconfirmed > 0 {
 		l.undelivered.Add(uint64(len(u.Payloads)))
 		l.unconfirmed.Add(u.Unconfirmed)
@@ -721,66 +820,4 @@ func (oc *outConn) finish() {
 		}
 	}
 	close(oc.finished)
-}
-
-// inlineMax: payloads up to this size are copied next to their frame
-// header, so a batch of small frames is one contiguous buffer (one iovec);
-// larger ones are written from the caller's slice.
-const inlineMax = 1024
-
-// batchWriter turns a batch of payloads into one writev. Its buffers are
-// reused from batch to batch.
-type batchWriter struct {
-	inline []byte
-	bufs   net.Buffers
-	ends   []int // ends[i]: stream offset just past frame i
-}
-
-// maxKeptInline: an inline buffer grown past this is not kept.
-const maxKeptInline = 4 << 20
-
-// write writes batch as data frames and returns how many frames (and
-// payload bytes) were completely written.
-func (bw *batchWriter) write(c *net.UnixConn, batch [][]byte) (done int, bytes uint64, err error) {
-	size := 0
-	for _, p := range batch {
-		size += frameHeaderLen
-		if len(p) <= inlineMax {
-			size += len(p)
-		}
-	}
-	if cap(bw.inline) < size {
-		bw.inline = make([]byte, 0, size)
-	}
-	// b never grows past its capacity, so the slices of it in bufs stay valid.
-	b, bufs, ends := bw.inline[:0], bw.bufs[:0], bw.ends[:0]
-	mark, total := 0, 0
-	for _, p := range batch {
-		b = appendFrameHeader(b, kindData, len(p))
-		if len(p) <= inlineMax {
-			b = append(b, p...)
-		} else {
-			bufs = append(bufs, b[mark:], p)
-			mark = len(b)
-		}
-		total += frameHeaderLen + len(p)
-		ends = append(ends, total)
-	}
-	if mark < len(b) {
-		bufs = append(bufs, b[mark:])
-	}
-	w := bufs // WriteTo consumes its receiver
-	n, err := w.WriteTo(c)
-	done = sort.SearchInts(ends, int(n)+1) // frames with end <= n
-	for _, p := range batch[:done] {
-		bytes += uint64(len(p))
-	}
-	clear(bufs)
-	bw.bufs, bw.ends = bufs[:0], ends[:0]
-	if cap(bw.inline) > maxKeptInline {
-		bw.inline = nil
-	} else {
-		bw.inline = b[:0]
-	}
-	return done, bytes, err
 }

@@ -104,6 +104,7 @@ func TestMaxFrameSenderSide(t *testing.T) {
 
 	// Our own limit: refused before dialing.
 	ac := a.link(t, c)
+	assert.Equal(t, 1000, ac.MaxFrame())
 	err := ac.Send(ctx, make([]byte, 1001))
 	require.ErrorIs(t, err, ErrFrameTooLarge)
 	assert.Contains(t, err.Error(), "1001 bytes")
@@ -114,6 +115,7 @@ func TestMaxFrameSenderSide(t *testing.T) {
 	// The peer's smaller limit, learned from its welcome.
 	ab := a.link(t, b)
 	require.NoError(t, ab.Send(ctx, []byte("first")))
+	assert.Equal(t, 100, ab.MaxFrame(), "the peer's limit, once connected")
 	err = ab.Send(ctx, make([]byte, 101))
 	require.ErrorIs(t, err, ErrFrameTooLarge)
 	assert.Contains(t, err.Error(), "at most 100")
@@ -228,12 +230,19 @@ func TestBadFramesOnLiveListener(t *testing.T) {
 }
 
 func TestSendBlocksUntilDeadlineWhenQueueFull(t *testing.T) {
-	for _, withCtxDeadline := range []bool{true, false} {
-		name := "ctx deadline"
-		if !withCtxDeadline {
-			name = "default SendTimeout"
-		}
-		t.Run(name, func(t *testing.T) {
+	modes := []struct {
+		name string
+		send func(t *testing.T, l *Link, p []byte) error
+	}{
+		{"ctx deadline", func(t *testing.T, l *Link, p []byte) error { return l.Send(ctxTimeout(t, 50*time.Millisecond), p) }},
+		{"default SendTimeout", func(t *testing.T, l *Link, p []byte) error { return l.Send(context.Background(), p) }},
+		{"SendDeadline", func(t *testing.T, l *Link, p []byte) error {
+			return l.SendDeadline(time.Now().Add(50*time.Millisecond), p)
+		}},
+		{"SendDeadline zero", func(t *testing.T, l *Link, p []byte) error { return l.SendDeadline(time.Time{}, p) }},
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
 			dir := shortDir(t)
 			a := listen(t, dir, 1, func(o *Options) { o.QueueBytes = 4096; o.SendTimeout = 50 * time.Millisecond })
 			b := listen(t, dir, 2)
@@ -242,11 +251,7 @@ func TestSendBlocksUntilDeadlineWhenQueueFull(t *testing.T) {
 			sent := 0
 			var err error
 			for sent < 1e6 {
-				ctx := context.Background()
-				if withCtxDeadline {
-					ctx = ctxTimeout(t, 50*time.Millisecond)
-				}
-				if err = l.Send(ctx, seqFrame(uint64(sent), 1024)); err != nil {
+				if err = m.send(t, l, seqFrame(uint64(sent), 1024)); err != nil {
 					break
 				}
 				sent++
@@ -261,6 +266,60 @@ func TestSendBlocksUntilDeadlineWhenQueueFull(t *testing.T) {
 				require.Equal(t, uint64(i), seqOf(p))
 			}
 		})
+	}
+}
+
+// A cancelled context ends a Send waiting for room with the context's error.
+func TestSendCancelledWhileWaiting(t *testing.T) {
+	dir := shortDir(t)
+	a := listen(t, dir, 1, func(o *Options) { o.QueueBytes = 4096 })
+	b := listen(t, dir, 2)
+	b.in.block(t)
+	l := a.link(t, b)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			if err := l.Send(ctx, seqFrame(uint64(i), 1024)); err != nil {
+				errc <- err
+				return
+			}
+		}
+	}()
+	eventually(t, 10*time.Second, func() bool { return l.Stats().QueuedBytes > 2048 }, "a full queue")
+	time.Sleep(10 * time.Millisecond) // the sender is now waiting for room
+	cancel()
+	err := <-errc
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, err, ErrQueueFull)
+	require.ErrorIs(t, l.Send(ctx, []byte("x")), context.Canceled, "a dead context fails at once")
+}
+
+// Send copies: the caller reuses its buffer at once, on the direct path
+// and on the queued one.
+func TestSendCopiesPayload(t *testing.T) {
+	dir := shortDir(t)
+	a, b := listen(t, dir, 1), listen(t, dir, 2)
+	release := b.in.block(t)
+	l := a.link(t, b)
+	ctx := ctxTimeout(t, 20*time.Second)
+	buf := make([]byte, 300)
+	const n = 2000
+	for i := range n {
+		if i%100 == 0 {
+			time.Sleep(2 * directIdle) // idle: this one is written directly
+		}
+		for j := range buf {
+			buf[j] = byte(i)
+		}
+		require.NoError(t, l.Send(ctx, buf))
+	}
+	clear(buf)
+	release()
+	b.in.waitLen(t, n)
+	frames, _ := b.in.snapshot()
+	for i, p := range frames {
+		require.Equal(t, bytes.Repeat([]byte{byte(i)}, 300), p, "frame %d", i)
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 const (
 	DefaultDirMode          = 0o700
 	DefaultSocketMode       = 0o600
-	DefaultQueueBytes       = 4 << 20
+	DefaultQueueBytes       = 1 << 20
 	DefaultSendTimeout      = 10 * time.Second
 	DefaultHandshakeTimeout = 5 * time.Second
 	DefaultBackoffMin       = 10 * time.Millisecond
@@ -113,10 +113,10 @@ type Options struct {
 	// AllowUIDs are the user IDs, besides our own, allowed to connect to us
 	// and to be connected to.
 	AllowUIDs []int
-	// QueueBytes bounds what one link holds waiting for the socket
-	// (payload bytes plus a per-frame overhead); Send blocks while it is
-	// full (default 4 MiB). A single frame larger than it is accepted when
-	// the queue is empty.
+	// QueueBytes bounds what one link holds waiting for the socket (frames
+	// with their headers); Send blocks while it is full (default 1 MiB).
+	// A single frame larger than it is accepted when the queue is empty. A
+	// busy link keeps two buffers of up to twice this for reuse.
 	QueueBytes int
 	// SendTimeout bounds Send when its context has no deadline (default 10s).
 	SendTimeout time.Duration
@@ -222,9 +222,6 @@ func (o Options) withDefaults() (Options, error) {
 const (
 	sockSuffix = ".sock"
 	lockSuffix = ".lock"
-	// frameOverhead is what a queued frame costs besides its payload (its
-	// slice header and frame header), counted against QueueBytes.
-	frameOverhead = 32
 )
 
 // DefaultDir is the default socket directory for name:

@@ -18,7 +18,7 @@ type Stats struct {
 	DialFailures uint64 // attempts that failed (Send got ErrUnreachable)
 	FramesOut    uint64 // data frames completely written
 	BytesOut     uint64 // their payload bytes
-	Writes       uint64 // batch writes (one writev each, unless the kernel takes a batch in parts)
+	Writes       uint64 // write calls: a batch, a direct frame, or the rest of one
 	ConnsLost    uint64 // outbound connections that ended other than by our own orderly close
 	Undelivered  uint64 // frames reported in Undelivered.Payloads
 	Unconfirmed  uint64 // frames reported in Undelivered.Unconfirmed
@@ -32,7 +32,7 @@ type LinkStats struct {
 	ConnsLost                   uint64
 	Undelivered, Unconfirmed    uint64
 	QueuedFrames                int // waiting in the queue now
-	QueuedBytes                 int // their accounted bytes
+	QueuedBytes                 int // their size on the wire (headers included)
 }
 
 // counters are the atomics behind Stats. Hot paths add per batch or per
