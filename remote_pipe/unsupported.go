@@ -2,7 +2,10 @@
 
 package remote_pipe
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Node is one process's end of the named-pipe transport. On this platform
 // it cannot be created: Listen returns ErrUnsupportedPlatform.
@@ -44,6 +47,12 @@ func (*Link) Stats() LinkStats { return LinkStats{} }
 
 // Send returns ErrUnsupportedPlatform.
 func (*Link) Send(context.Context, []byte) error { return ErrUnsupportedPlatform }
+
+// SendDeadline returns ErrUnsupportedPlatform.
+func (*Link) SendDeadline(time.Time, []byte) error { return ErrUnsupportedPlatform }
+
+// MaxFrame is 0 on this platform.
+func (*Link) MaxFrame() int { return 0 }
 
 // Close does nothing on this platform.
 func (*Link) Close(error) {}

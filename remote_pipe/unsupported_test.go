@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -16,4 +17,5 @@ func TestUnsupportedPlatform(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnsupportedPlatform)
 	require.True(t, errors.Is(err, errors.ErrUnsupported))
 	require.ErrorIs(t, (&Link{}).Send(context.Background(), nil), ErrUnsupportedPlatform)
+	require.ErrorIs(t, (&Link{}).SendDeadline(time.Time{}, nil), ErrUnsupportedPlatform)
 }
