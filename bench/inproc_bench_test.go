@@ -29,10 +29,13 @@ func BenchmarkOneway(b *testing.B) {
 			defer t.Close()
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := testProcessCPU()
 			if err := t.Send(b.N); err != nil {
 				b.Fatal(err)
 			}
+			cpu := testProcessCPU() - cpu0
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
@@ -44,11 +47,14 @@ func BenchmarkRequest(b *testing.B) {
 			defer t.Close()
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := testProcessCPU()
 			for range b.N {
 				if err := t.Request(); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpu := testProcessCPU() - cpu0
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
