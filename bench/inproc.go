@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 
 	pactor "github.com/asynkron/protoactor-go/actor"
@@ -153,10 +154,19 @@ func runProtoactorLocal(_ context.Context, o Options) (Row, error) {
 }
 
 // measure runs the one-way and the round-trip measurement with warm-ups.
+// Every row measures the same: one-way, a single sender goroutine sends
+// o.Events messages in a loop and then makes one request, which the target
+// answers after processing all of them (its mailbox is FIFO); the rate is
+// o.Events over the wall time from the first send to that answer, so it
+// counts the processing at the receiver, not just the sending. Round trip:
+// o.Requests sequential requests, each timed from the send to the answer.
+// Each row then checks the count of messages its receiver processed. A
+// collection before each phase keeps one row's garbage out of the next.
 func measure(o Options, t *Target) (Row, error) {
 	if err := t.Send(o.Warmup); err != nil {
 		return Row{}, fmt.Errorf("warm-up: %w", err)
 	}
+	runtime.GC()
 	start := time.Now()
 	if err := t.Send(o.Events); err != nil {
 		return Row{}, fmt.Errorf("one-way: %w", err)
@@ -168,6 +178,7 @@ func measure(o Options, t *Target) (Row, error) {
 			return Row{}, fmt.Errorf("warm-up request: %w", err)
 		}
 	}
+	runtime.GC()
 	samples := make([]time.Duration, o.Requests)
 	for i := range samples {
 		t0 := time.Now()
