@@ -49,8 +49,14 @@ type Target struct {
 	Close     func()
 }
 
-// NewXorcInproc starts an in-process orchestrator with one toggle machine.
+// NewXorcInproc starts an in-process orchestrator with one toggle machine;
+// its one-way events and requests are T events without data.
 func NewXorcInproc(ctx context.Context) (*Target, error) {
+	return newXorcInproc(ctx, actor.Event{Type: "T"})
+}
+
+// newXorcInproc is NewXorcInproc sending ev (of type T).
+func newXorcInproc(ctx context.Context, ev actor.Event) (*Target, error) {
 	m, err := actor.LoadJSON([]byte(ToggleJSON), nil)
 	if err != nil {
 		return nil, fmt.Errorf("load toggle machine: %w", err)
@@ -66,7 +72,6 @@ func NewXorcInproc(ctx context.Context) (*Target, error) {
 		system.Shutdown()
 		return nil, err
 	}
-	ev := actor.Event{Type: "T"}
 	return &Target{
 		Send: func(n int) error {
 			for range n {

@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"testing"
+
+	"github.com/xorc-dev/xorc/actor"
 )
 
 // The Go benchmarks behind the goals (go test -bench . ./bench): machine
@@ -19,11 +21,22 @@ func targets(b *testing.B) map[string]func() *Target {
 			return t
 		},
 		RowProtoactorLocal: NewProtoactorLocal,
+		// The same machine, sent T events that carry data (which the
+		// machine ignores): each Send boxes its Event (one allocation).
+		rowXorcInprocData: func() *Target {
+			t, err := newXorcInproc(context.Background(), actor.Event{Type: "T", Data: map[string]any{"n": 1.0}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return t
+		},
 	}
 }
 
+const rowXorcInprocData = RowXorcInproc + "-data"
+
 func BenchmarkOneway(b *testing.B) {
-	for _, name := range []string{RowXorcInproc, RowProtoactorLocal} {
+	for _, name := range []string{RowXorcInproc, rowXorcInprocData, RowProtoactorLocal} {
 		b.Run(name, func(b *testing.B) {
 			t := targets(b)[name]()
 			defer t.Close()
