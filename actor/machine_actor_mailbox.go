@@ -9,8 +9,9 @@ import (
 )
 
 // BatchMailbox returns a proto.actor MailboxProducer whose mailboxes hand
-// messages to the actor in batches. It is the default mailbox of machine
-// actors (WithMailbox replaces it).
+// messages to the actor in batches. Machine actors use it by default (with
+// one addition: the mailbox tells its machine where batches start, see
+// machineActor.listened); WithMailbox replaces it.
 //
 // Why: proto.actor's default mailbox pays, per message, a mutex on the push, a
 // mutex on the pop, an atomic counter increment and decrement and a
@@ -27,8 +28,10 @@ import (
 // Semantics are those of proto.actor's unbounded mailbox: system messages go
 // before user messages, SuspendMailbox/ResumeMailbox pause and resume user
 // messages, after throughput messages the actor yields the processor
-// (runtime.Gosched), and a panic that escapes the actor is escalated to its
-// supervisor with the remaining messages kept.
+// (runtime.Gosched), a panic that escapes the actor is escalated to its
+// supervisor with the remaining messages kept, and a MessageBatch is
+// unpacked. It takes no MailboxMiddleware, and UserMessageCount (used only
+// for metrics) is approximate while a batch is being processed.
 func BatchMailbox() pactor.MailboxProducer {
 	return func() pactor.Mailbox { return &batchMailbox{} }
 }
