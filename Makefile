@@ -1,5 +1,7 @@
 # xorc: `make test` is what CI runs (after gofmt and go vet, see .ci/run).
 GO ?= go
+# Extra flags for `make test` (CI passes -count=1 and a -timeout).
+TESTFLAGS ?=
 PROTOC_GEN_GO_VERSION ?= v1.36.12
 
 .PHONY: all build test vet fmt-check proto demo bench fuzz ci
@@ -10,7 +12,7 @@ build:
 	$(GO) build ./...
 
 test:
-	$(GO) test -race ./...
+	$(GO) test -race $(TESTFLAGS) ./...
 
 vet:
 	$(GO) vet ./...

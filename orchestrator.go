@@ -62,6 +62,7 @@ type Orchestrator struct {
 // that machines on different cores do not contend on one cache line.
 type localMachine struct {
 	pid   *pactor.PID
+	msgs  *actor.EventMessages // the messages of its events without data, made once
 	stats actor.MachineStats
 }
 
@@ -186,7 +187,7 @@ func (o *Orchestrator) Spawn(ctx context.Context, machineID string, m *actor.Mac
 	if err := o.reg.Register(machineID, machineID); err != nil {
 		return nil, fmt.Errorf("spawn: %w", err)
 	}
-	lm := &localMachine{}
+	lm := &localMachine{msgs: actor.NewEventMessages(m)}
 	all := make([]actor.MachineOption, 0, len(opts)+3)
 	all = append(all, opts...)
 	all = append(all, actor.WithRouter(o.router), actor.WithLogger(o.log), actor.WithStats(&lm.stats))
@@ -209,7 +210,8 @@ func (o *Orchestrator) Send(ctx context.Context, to string, ev actor.Event) erro
 		return fmt.Errorf("send to %q: %w", to, ErrEmptyEventType)
 	}
 	if p, ok := o.local.Load(to); ok {
-		o.root.Send(p.(*localMachine).pid, ev)
+		lm := p.(*localMachine)
+		o.root.Send(lm.pid, lm.msgs.Message(ev))
 		return nil
 	}
 	if o.closed.Load() {

@@ -102,6 +102,8 @@ func snapshotFromWire(p *proto.Snapshot) (*Snapshot, error) {
 		s.Status = actor.StatusError
 	case proto.Status_STATUS_ACTIVE:
 		s.Status = actor.StatusActive
+	case proto.Status_STATUS_STOPPED:
+		s.Status = actor.StatusStopped
 	default:
 		return nil, fmt.Errorf("%w: snapshot of %q: status %d", proto.ErrMalformed, p.MachineId, p.Status)
 	}

@@ -48,6 +48,50 @@ func TestSnapshotWireRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSnapshotWireStatuses: every status a machine can reach crosses the
+// wire as itself, stopped included (it used to go out as active).
+func TestSnapshotWireStatuses(t *testing.T) {
+	const chart = `{"id": "s", "initial": "a", "context": {"n": "text"}, "states": {
+	  "a": {"on": {"FINISH": "end", "BREAK": {"actions": [{"type": "xorc.increment", "params": {"key": "n"}}]}}},
+	  "end": {"type": "final"}}}`
+	tests := []struct {
+		name   string
+		events []string
+		want   actor.Status
+		wire   proto.Status
+	}{
+		{"active", nil, actor.StatusActive, proto.Status_STATUS_ACTIVE},
+		{"done", []string{"FINISH"}, actor.StatusDone, proto.Status_STATUS_DONE},
+		{"error", []string{"BREAK"}, actor.StatusError, proto.Status_STATUS_ERROR},
+		{"stopped", []string{"xstate.stop"}, actor.StatusStopped, proto.Status_STATUS_STOPPED},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			it := load(t, chart, nil).NewInterpreter()
+			s, _ := it.Start()
+			for _, ev := range tt.events {
+				s, _ = it.Step(s, actor.Event{Type: ev})
+			}
+			require.Equal(t, tt.want, s.Status, "the interpreter's status")
+
+			pw, err := (&actor.Reply{MachineID: "s1", Snapshot: s}).WireMessage()
+			require.NoError(t, err)
+			ps := pw.(*proto.Snapshot)
+			assert.Equal(t, tt.wire, ps.Status)
+			remote, err := snapshotFromWire(ps)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, remote.Status)
+			assert.Equal(t, tt.want.String(), remote.Status.String())
+			assert.Equal(t, snapshotFromLocal(&actor.Reply{MachineID: "s1", Snapshot: s}).Error, remote.Error)
+		})
+	}
+
+	var bad actor.Snapshot
+	bad.Status = actor.StatusStopped + 1
+	_, err := actor.SnapshotToWire("s1", bad)
+	require.ErrorIs(t, err, actor.ErrUnknownStatus, "no wire form is made up for an unknown status")
+}
+
 func TestSnapshotFromWireErrors(t *testing.T) {
 	tests := []struct {
 		name string

@@ -64,6 +64,7 @@ type machineConfig struct {
 	logger     *slog.Logger
 	stats      *MachineStats
 	dispatcher pactor.Dispatcher
+	mailbox    pactor.MailboxProducer
 }
 
 // WithRouter sets the router for the machine's sends. Without one, sends to
@@ -80,6 +81,12 @@ func WithStats(s *MachineStats) MachineOption { return func(c *machineConfig) { 
 // (default: a PoolDispatcher shared by all machine actors).
 func WithDispatcher(d pactor.Dispatcher) MachineOption {
 	return func(c *machineConfig) { c.dispatcher = d }
+}
+
+// WithMailbox sets the proto.actor mailbox of the machine (default:
+// BatchMailbox).
+func WithMailbox(p pactor.MailboxProducer) MachineOption {
+	return func(c *machineConfig) { c.mailbox = p }
 }
 
 // MachineProps returns the Props of an actor that runs m as the machine
@@ -109,9 +116,12 @@ func machineProps(machineID string, newStepper func() stepper, cfg machineConfig
 	if cfg.dispatcher == nil {
 		cfg.dispatcher = defaultDispatcher
 	}
+	if cfg.mailbox == nil {
+		cfg.mailbox = machineMailbox
+	}
 	return pactor.PropsFromProducer(func() pactor.Actor {
 		return &machineActor{id: machineID, newStepper: newStepper, cfg: cfg}
-	}, pactor.WithDispatcher(cfg.dispatcher))
+	}, pactor.WithDispatcher(cfg.dispatcher), pactor.WithMailbox(cfg.mailbox))
 }
 
 type machineActor struct {
@@ -134,6 +144,12 @@ type machineActor struct {
 	gen    uint64
 	// Delayed sends waiting for their time, by sequence number.
 	sends map[uint64]scheduler.CancelFunc
+
+	// The EventStream check (listened): the machine's mailbox, once it
+	// announced itself, the mailbox batch the check was made in and its result.
+	mb        *batchMailbox
+	checked   uint64
+	listening bool
 }
 
 type maTimer struct {
@@ -187,6 +203,8 @@ func (a *machineActor) Receive(ctx pactor.Context) {
 		a.route(msg.to, msg.ev)
 	case *proto.GetSnapshot:
 		a.respond(ctx)
+	case *mailboxAnnounce:
+		a.mb = msg.mb
 	case *pactor.Started:
 		a.start(ctx)
 	case *pactor.Stopping:
@@ -209,9 +227,10 @@ func (a *machineActor) start(ctx pactor.Context) {
 	a.it = a.newStepper()
 
 	init := Event{Type: "xstate.init"}
-	var effects []Effect
-	a.guard(init, func() { a.snap, effects = a.it.Start() })
-	a.publish(init)
+	effects := a.step(&init, true)
+	if a.listened() {
+		a.publish(init)
+	}
 	a.apply(effects)
 }
 
@@ -223,31 +242,41 @@ func (a *machineActor) handle(ctx pactor.Context, ev Event) {
 		return
 	}
 	a.cfg.stats.Events.Add(1)
-	var effects []Effect
-	prev := a.snap
-	a.guard(ev, func() { a.snap, effects = a.it.Step(prev, ev) })
-	a.publish(ev)
-	a.apply(effects)
+	effects := a.step(&ev, false)
+	if a.listened() {
+		a.publish(ev)
+	}
+	if len(effects) > 0 {
+		a.apply(effects)
+	}
 	if ctx.Sender() != nil {
 		a.respond(ctx)
 	}
 }
 
-// guard runs fn and turns a panic into StatusError, keeping the snapshot from
-// before the event (the interpreter already does so for actions; this is the
-// backstop for anything else).
-func (a *machineActor) guard(ev Event, fn func()) {
-	before := a.snap
-	defer func() {
-		if r := recover(); r != nil {
-			a.cfg.stats.Panics.Add(1)
-			a.snap = before
-			a.snap.Status = StatusError
-			a.snap.Error = fmt.Sprintf("machine %q: panic while processing %q: %v", a.id, ev.Type, r)
-			a.log.Error("machine panicked", slog.String("event", ev.Type), slog.Any("panic", r))
-		}
-	}()
-	fn()
+// step runs the interpreter's start (start) or a macrostep for ev. A panic
+// becomes StatusError, keeping the snapshot from before the event (the
+// interpreter already does so for actions; this is the backstop for anything
+// else): a.snap is only assigned when the interpreter returns.
+func (a *machineActor) step(ev *Event, start bool) []Effect {
+	defer a.recoverStep(ev)
+	var effects []Effect
+	if start {
+		a.snap, effects = a.it.Start()
+	} else {
+		a.snap, effects = a.it.Step(a.snap, *ev)
+	}
+	return effects
+}
+
+// recoverStep is step's deferred backstop.
+func (a *machineActor) recoverStep(ev *Event) {
+	if r := recover(); r != nil {
+		a.cfg.stats.Panics.Add(1)
+		a.snap.Status = StatusError
+		a.snap.Error = fmt.Sprintf("machine %q: panic while processing %q: %v", a.id, ev.Type, r)
+		a.log.Error("machine panicked", slog.String("event", ev.Type), slog.Any("panic", r))
+	}
 }
 
 // internalSubscribers is how many EventStream subscriptions proto.actor makes
@@ -255,13 +284,29 @@ func (a *machineActor) guard(ev Event, fn func()) {
 // TestInternalSubscribers, which pins it for the proto.actor version we use.
 const internalSubscribers = 3
 
+// publish publishes the macrostep's StateChanged on the EventStream.
 func (a *machineActor) publish(ev Event) {
-	// Publishing to nobody is unobservable, and the event costs an allocation
-	// and two locks per macrostep: skip it while only proto.actor listens.
-	if a.system.EventStream.Length() <= internalSubscribers {
-		return
-	}
 	a.system.EventStream.Publish(&StateChanged{MachineID: a.id, Event: ev, Snapshot: a.snap})
+}
+
+// listened reports whether anyone but proto.actor itself subscribes to the
+// EventStream. Publishing to nobody is unobservable, and the event costs an
+// allocation and two locks per macrostep, so it is skipped then.
+//
+// Reading the subscriber count takes the EventStream's lock, shared by every
+// actor of the system; with the machine's own mailbox (a.mb) it is read once
+// per batch of messages the mailbox takes, not once per event. That is
+// enough: a subscription that happened before an event was sent happened
+// before the batch holding that event was taken.
+func (a *machineActor) listened() bool {
+	if a.mb != nil {
+		if a.mb.batches == a.checked {
+			return a.listening
+		}
+		a.checked = a.mb.batches
+	}
+	a.listening = a.system.EventStream.Length() > internalSubscribers
+	return a.listening
 }
 
 func (a *machineActor) respond(ctx pactor.Context) {

@@ -5,6 +5,7 @@ package actor
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	gproto "google.golang.org/protobuf/proto"
@@ -86,15 +87,23 @@ func SnapshotToWire(machineID string, s Snapshot) (*proto.Snapshot, error) {
 	}
 	out := &proto.Snapshot{MachineId: machineID, ValueJson: value, ContextJson: cj, Error: s.Error}
 	switch s.Status {
+	case StatusActive:
+		out.Status = proto.Status_STATUS_ACTIVE
 	case StatusDone:
 		out.Status = proto.Status_STATUS_DONE
 	case StatusError:
 		out.Status = proto.Status_STATUS_ERROR
+	case StatusStopped:
+		out.Status = proto.Status_STATUS_STOPPED
 	default:
-		out.Status = proto.Status_STATUS_ACTIVE
+		return nil, fmt.Errorf("machine %q: %w %d", machineID, ErrUnknownStatus, uint8(s.Status))
 	}
 	return out, nil
 }
+
+// ErrUnknownStatus: a snapshot's Status is none of the defined ones, so it
+// has no wire form.
+var ErrUnknownStatus = errors.New("unknown machine status")
 
 // marshalJSON is json.Marshal without HTML escaping and without the newline.
 func marshalJSON(v any) ([]byte, error) {

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 
 	pactor "github.com/asynkron/protoactor-go/actor"
@@ -48,8 +49,14 @@ type Target struct {
 	Close     func()
 }
 
-// NewXorcInproc starts an in-process orchestrator with one toggle machine.
+// NewXorcInproc starts an in-process orchestrator with one toggle machine;
+// its one-way events and requests are T events without data.
 func NewXorcInproc(ctx context.Context) (*Target, error) {
+	return newXorcInproc(ctx, actor.Event{Type: "T"})
+}
+
+// newXorcInproc is NewXorcInproc sending ev (of type T).
+func newXorcInproc(ctx context.Context, ev actor.Event) (*Target, error) {
 	m, err := actor.LoadJSON([]byte(ToggleJSON), nil)
 	if err != nil {
 		return nil, fmt.Errorf("load toggle machine: %w", err)
@@ -65,7 +72,6 @@ func NewXorcInproc(ctx context.Context) (*Target, error) {
 		system.Shutdown()
 		return nil, err
 	}
-	ev := actor.Event{Type: "T"}
 	return &Target{
 		Send: func(n int) error {
 			for range n {
@@ -153,10 +159,19 @@ func runProtoactorLocal(_ context.Context, o Options) (Row, error) {
 }
 
 // measure runs the one-way and the round-trip measurement with warm-ups.
+// Every row measures the same: one-way, a single sender goroutine sends
+// o.Events messages in a loop and then makes one request, which the target
+// answers after processing all of them (its mailbox is FIFO); the rate is
+// o.Events over the wall time from the first send to that answer, so it
+// counts the processing at the receiver, not just the sending. Round trip:
+// o.Requests sequential requests, each timed from the send to the answer.
+// Each row then checks the count of messages its receiver processed. A
+// collection before each phase keeps one row's garbage out of the next.
 func measure(o Options, t *Target) (Row, error) {
 	if err := t.Send(o.Warmup); err != nil {
 		return Row{}, fmt.Errorf("warm-up: %w", err)
 	}
+	runtime.GC()
 	start := time.Now()
 	if err := t.Send(o.Events); err != nil {
 		return Row{}, fmt.Errorf("one-way: %w", err)
@@ -168,6 +183,7 @@ func measure(o Options, t *Target) (Row, error) {
 			return Row{}, fmt.Errorf("warm-up request: %w", err)
 		}
 	}
+	runtime.GC()
 	samples := make([]time.Duration, o.Requests)
 	for i := range samples {
 		t0 := time.Now()

@@ -32,6 +32,9 @@ const (
 	Status_STATUS_ACTIVE Status = 0
 	Status_STATUS_DONE   Status = 1
 	Status_STATUS_ERROR  Status = 2
+	// STATUS_STOPPED: the machine processed the event xstate.stop (XState's
+	// "stopped"); like done and error, later events change nothing.
+	Status_STATUS_STOPPED Status = 3
 )
 
 // Enum value maps for Status.
@@ -40,11 +43,13 @@ var (
 		0: "STATUS_ACTIVE",
 		1: "STATUS_DONE",
 		2: "STATUS_ERROR",
+		3: "STATUS_STOPPED",
 	}
 	Status_value = map[string]int32{
-		"STATUS_ACTIVE": 0,
-		"STATUS_DONE":   1,
-		"STATUS_ERROR":  2,
+		"STATUS_ACTIVE":  0,
+		"STATUS_DONE":    1,
+		"STATUS_ERROR":   2,
+		"STATUS_STOPPED": 3,
 	}
 )
 
@@ -613,11 +618,12 @@ const file_xorc_proto_rawDesc = "" +
 	"\n" +
 	"machine_id\x18\x01 \x01(\tR\tmachineId\x12&\n" +
 	"\x04code\x18\x02 \x01(\x0e2\x12.xorc.v1.ErrorCodeR\x04code\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage*>\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage*R\n" +
 	"\x06Status\x12\x11\n" +
 	"\rSTATUS_ACTIVE\x10\x00\x12\x0f\n" +
 	"\vSTATUS_DONE\x10\x01\x12\x10\n" +
-	"\fSTATUS_ERROR\x10\x02*a\n" +
+	"\fSTATUS_ERROR\x10\x02\x12\x12\n" +
+	"\x0eSTATUS_STOPPED\x10\x03*a\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ERROR_CODE_BAD_EVENT\x10\x01\x12\x1e\n" +

@@ -1,0 +1,304 @@
+package actor
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	pactor "github.com/asynkron/protoactor-go/actor"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// recInvoker is a MessageInvoker that records what the mailbox delivers and
+// can be told to panic on a message or to block.
+type recInvoker struct {
+	mu        sync.Mutex
+	user      []any
+	sys       []any
+	log       []any // user and system messages in delivery order
+	escalated []any
+	panicOn   any
+	onUser    func(msg any) // called (outside mu) before recording
+}
+
+func (r *recInvoker) InvokeSystemMessage(m any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sys = append(r.sys, m)
+	r.log = append(r.log, m)
+}
+
+func (r *recInvoker) InvokeUserMessage(m any) {
+	if r.onUser != nil {
+		r.onUser(m)
+	}
+	r.mu.Lock()
+	p := r.panicOn
+	r.user = append(r.user, m)
+	r.log = append(r.log, m)
+	r.mu.Unlock()
+	if p != nil && m == p {
+		panic(fmt.Sprintf("boom on %v", m))
+	}
+}
+
+func (r *recInvoker) EscalateFailure(reason, m any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.escalated = append(r.escalated, reason, m)
+}
+
+func (r *recInvoker) users() []any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]any(nil), r.user...)
+}
+
+func (r *recInvoker) systems() []any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]any(nil), r.sys...)
+}
+
+func newTestMailbox(t *testing.T, inv pactor.MessageInvoker, throughput int) *batchMailbox {
+	t.Helper()
+	m := BatchMailbox()().(*batchMailbox)
+	m.RegisterHandlers(inv, pactor.NewDefaultDispatcher(throughput))
+	m.Start()
+	return m
+}
+
+func waitUsers(t *testing.T, inv *recInvoker, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return len(inv.users()) >= n }, 10*time.Second, time.Millisecond,
+		"want %d user messages delivered", n)
+}
+
+// TestBatchMailboxFIFOManyProducers: every message arrives exactly once, and
+// each producer's messages in the order it posted them, across many segments
+// and with the actor going idle and being woken in between.
+func TestBatchMailboxFIFOManyProducers(t *testing.T) {
+	tests := []struct {
+		name                  string
+		producers, perProduct int
+		throughput            int
+		pause                 bool // producers pause now and then, so the mailbox goes idle
+	}{
+		{"one producer, many segments", 1, 5 * segmentSize, 300, false},
+		{"four producers", 4, 3000, 300, false},
+		{"four producers, tiny throughput", 4, 1000, 1, false},
+		{"idle in between", 3, 400, 300, true},
+	}
+	type msg struct{ p, i int }
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := &recInvoker{}
+			m := newTestMailbox(t, inv, tc.throughput)
+			var wg sync.WaitGroup
+			for p := range tc.producers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range tc.perProduct {
+						m.PostUserMessage(msg{p, i})
+						if tc.pause && i%50 == 0 {
+							time.Sleep(200 * time.Microsecond)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			total := tc.producers * tc.perProduct
+			waitUsers(t, inv, total)
+			got := inv.users()
+			require.Len(t, got, total, "nothing delivered twice")
+			next := make([]int, tc.producers)
+			for _, g := range got {
+				mm := g.(msg)
+				require.Equal(t, next[mm.p], mm.i, "producer %d out of order", mm.p)
+				next[mm.p]++
+			}
+			require.Eventually(t, func() bool {
+				m.mu.Lock()
+				defer m.mu.Unlock()
+				return !m.scheduled
+			}, 5*time.Second, time.Millisecond, "the mailbox goes idle when empty")
+			assert.Equal(t, 0, m.UserMessageCount())
+			m.mu.Lock()
+			assert.LessOrEqual(t, m.nfree, maxFreeSegments, "drained segments kept for reuse are bounded")
+			m.mu.Unlock()
+		})
+	}
+}
+
+// TestBatchMailboxSystemFirst: a system message posted while user messages
+// wait is delivered before the remaining user messages.
+func TestBatchMailboxSystemFirst(t *testing.T) {
+	block, taken := make(chan struct{}), make(chan struct{})
+	inv := &recInvoker{}
+	inv.onUser = func(m any) {
+		if m == "u0" {
+			close(taken)
+			<-block
+		}
+	}
+	m := newTestMailbox(t, inv, 300)
+	m.PostUserMessage("u0")
+	<-taken // u0 is being processed
+	for i := 1; i <= 3; i++ {
+		m.PostUserMessage(fmt.Sprintf("u%d", i))
+	}
+	sys := &pactor.Watch{}
+	m.PostSystemMessage(sys)
+	close(block)
+	waitUsers(t, inv, 4)
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	assert.Equal(t, []any{"u0", sys, "u1", "u2", "u3"}, inv.log)
+}
+
+// TestBatchMailboxSuspendResume: user messages wait while the mailbox is
+// suspended; system messages still go through; ResumeMailbox delivers the
+// waiting ones.
+func TestBatchMailboxSuspendResume(t *testing.T) {
+	inv := &recInvoker{}
+	m := newTestMailbox(t, inv, 300)
+	m.PostUserMessage("a")
+	waitUsers(t, inv, 1)
+	m.PostSystemMessage(&pactor.SuspendMailbox{})
+	require.Eventually(t, func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return !m.scheduled
+	}, 5*time.Second, time.Millisecond)
+	m.PostUserMessage("b")
+	m.PostUserMessage("c")
+	stop := &pactor.Stop{}
+	m.PostSystemMessage(stop)
+	require.Eventually(t, func() bool { return len(inv.systems()) == 1 }, 5*time.Second, time.Millisecond,
+		"system messages go through a suspended mailbox")
+	time.Sleep(20 * time.Millisecond)
+	assert.Equal(t, []any{"a"}, inv.users(), "no user message while suspended")
+	assert.Equal(t, 2, m.UserMessageCount())
+	m.PostSystemMessage(&pactor.ResumeMailbox{})
+	waitUsers(t, inv, 3)
+	assert.Equal(t, []any{"a", "b", "c"}, inv.users())
+	assert.Equal(t, []any{stop}, inv.systems(), "suspend and resume are the mailbox's own")
+}
+
+// TestBatchMailboxPanicEscalatedRestKept: a panic that escapes the invoker
+// is escalated with the message, and the messages after it still arrive.
+func TestBatchMailboxPanicEscalatedRestKept(t *testing.T) {
+	inv := &recInvoker{panicOn: "bad"}
+	m := newTestMailbox(t, inv, 300)
+	block := make(chan struct{})
+	var once sync.Once
+	inv.onUser = func(any) { once.Do(func() { <-block }) }
+	for _, s := range []string{"a", "bad", "c", "d"} {
+		m.PostUserMessage(s) // one batch: the first message blocks until all are queued
+	}
+	close(block)
+	waitUsers(t, inv, 4)
+	assert.Equal(t, []any{"a", "bad", "c", "d"}, inv.users())
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	require.Len(t, inv.escalated, 2)
+	assert.Equal(t, "boom on bad", inv.escalated[0])
+	assert.Equal(t, "bad", inv.escalated[1])
+}
+
+// batchOf is a pactor.MessageBatch.
+type batchOf []any
+
+func (b batchOf) GetMessages() []any { return b }
+
+// TestBatchMailboxMessageBatch: like proto.actor's mailbox, a MessageBatch
+// (bare or in an envelope) is unpacked, and the batch itself follows.
+func TestBatchMailboxMessageBatch(t *testing.T) {
+	inv := &recInvoker{}
+	m := newTestMailbox(t, inv, 300)
+	b := batchOf{"x", "y"}
+	m.PostUserMessage(b)
+	env := &pactor.MessageEnvelope{Message: batchOf{"z"}}
+	m.PostUserMessage(env)
+	waitUsers(t, inv, 5)
+	got := inv.users()
+	assert.Equal(t, "x", got[0])
+	assert.Equal(t, "y", got[1])
+	assert.Equal(t, b, got[2])
+	assert.Equal(t, "z", got[3])
+	assert.Same(t, env, got[4])
+}
+
+// TestBatchMailboxYieldsWithoutLosingWork: with throughput 1 the mailbox still
+// delivers everything (it yields after each message).
+func TestBatchMailboxYieldsWithoutLosingWork(t *testing.T) {
+	inv := &recInvoker{}
+	m := newTestMailbox(t, inv, 1)
+	var n atomic.Int32
+	inv.onUser = func(any) { n.Add(1) }
+	for i := range 1000 {
+		m.PostUserMessage(i)
+	}
+	waitUsers(t, inv, 1000)
+	assert.Equal(t, int32(1000), n.Load())
+}
+
+// TestMachineActorPublishesToMidStreamSubscriber: a subscriber that arrives
+// while the machine works through a backlog gets every event sent after it
+// subscribed (the machine checks for listeners once per mailbox batch).
+func TestMachineActorPublishesToMidStreamSubscriber(t *testing.T) {
+	system := pactor.NewActorSystem(pactor.WithLoggerFactory(quiet))
+	defer system.Shutdown()
+	release := make(chan struct{})
+	var once sync.Once
+	sc := &scripted{step: func(s Snapshot, ev Event) (Snapshot, []Effect) {
+		if ev.Type == "hold" {
+			once.Do(func() { <-release })
+		}
+		return s, nil
+	}}
+	pid := system.Root.Spawn(machineProps("m1", func() stepper { return sc }, machineConfig{}))
+	_, err := system.Root.RequestFuture(pid, Event{Type: "warm"}, 5*time.Second).Result()
+	require.NoError(t, err)
+
+	system.Root.Send(pid, Event{Type: "hold"}) // the machine blocks in it, mid-stream
+	require.Eventually(t, func() bool { return len(sc.seen()) == 2 }, 5*time.Second, time.Millisecond)
+	for range 10 {
+		system.Root.Send(pid, Event{Type: "before"})
+	}
+	var mu sync.Mutex
+	var got []string
+	sub := system.EventStream.Subscribe(func(evt any) {
+		if c, ok := evt.(*StateChanged); ok {
+			mu.Lock()
+			got = append(got, c.Event.Type)
+			mu.Unlock()
+		}
+	})
+	defer system.EventStream.Unsubscribe(sub)
+	for i := range 500 {
+		system.Root.Send(pid, Event{Type: fmt.Sprintf("after%d", i)})
+	}
+	close(release)
+	_, err = system.Root.RequestFuture(pid, Event{Type: "last"}, 5*time.Second).Result()
+	require.NoError(t, err)
+
+	mu.Lock()
+	defer mu.Unlock()
+	var after []string
+	for _, g := range got {
+		if g != "before" && g != "hold" {
+			after = append(after, g)
+		}
+	}
+	want := make([]string, 0, 501)
+	for i := range 500 {
+		want = append(want, fmt.Sprintf("after%d", i))
+	}
+	want = append(want, "last")
+	assert.Equal(t, want, after)
+}
