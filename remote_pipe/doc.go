@@ -88,7 +88,7 @@
 // thousands of small frames per write in the throughput benchmark).
 //
 // An idle link adds no delay: a Send that finds nothing queued, nothing
-// being written and no other Send in the last 20µs writes its frame itself
+// being written and no other such Send in the last 20µs writes its frame itself
 // with one non-blocking write, saving the wake-up of the writer goroutine
 // (in a ping-pong that hand-off cost more than the write). If the socket
 // takes only part of the frame, the writer goroutine finishes it; the Send
