@@ -171,7 +171,7 @@ func parent(stdout io.Writer) error {
 			defer os.Remove(dir) // empty once every process closed its socket
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // generous: -race children on a loaded machine start slowly
 	defer cancel()
 
 	var out sync.Mutex // one line at a time from three processes
