@@ -196,29 +196,54 @@ func (w *watcher) Receive(c pactor.Context) {
 	}
 }
 
-// A peer that stops reading (SIGSTOP), then dies (SIGKILL) with messages
-// queued for it: a sender waits for room until its deadline and fails with
-// ErrFull; at the death, the frames the link had accepted are reported as
-// dead letters and counted (a pending request fails at once instead of
-// timing out), frames written but never acknowledged are counted as
-// unconfirmed, watchers get Terminated, and later sends fail with
-// ErrProcessDied. Nothing is dropped silently.
-func TestPeerStoppedThenKilledWithQueuedMessages(t *testing.T) {
-	o := transportOptions(t)
-	o.QueueBytes = 64 << 10
-	o.SendTimeout = 300 * time.Millisecond
-	a := newMember(t, o)
+// stoppedPeer starts a member child, checks that it is reached, and stops
+// it (SIGSTOP): it reads nothing until SIGCONT, and lives.
+func stoppedPeer(t *testing.T, a *member, o TransportOptions) (*tchild, *pactor.PID, *Link) {
+	t.Helper()
 	c := startMember(t, "", nil, envTName+"="+o.Name, envTDir+"="+o.Dir)
 	to := pactor.NewPID(c.addr, "sink")
-	ctx := context.Background()
-	require.NoError(t, a.t.Deliver(ctx, to, nil, &proto.Event{Type: "hello"}))
+	require.NoError(t, a.t.Deliver(context.Background(), to, nil, &proto.Event{Type: "hello"}))
 	eventually(t, 10*time.Second, func() bool { return c.do(t, "count") == "1" }, "the child got the first event")
-
 	c.signal(t, syscall.SIGSTOP)
+	waitStopped(t, c.cmd.Process.Pid)
+	_, slot, gen, err := ParseAddress(c.addr)
+	require.NoError(t, err)
+	l, err := a.t.node.Link(Target{Path: c.addr, Slot: slot, Generation: gen}) // the core's link (one per target)
+	require.NoError(t, err)
+	return c, to, l
+}
+
+// waitStopped waits until the kernel shows pid stopped (a signal is
+// delivered asynchronously); where /proc is missing, it waits a while.
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	stat := fmt.Sprintf("/proc/%d/stat", pid)
+	if _, err := os.Stat(stat); err != nil {
+		time.Sleep(200 * time.Millisecond)
+		return
+	}
+	eventually(t, 10*time.Second, func() bool {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			return false
+		}
+		i := strings.LastIndexByte(string(b), ')') // the state follows the command name
+		return i > 0 && i+2 < len(b) && b[i+2] == 'T'
+	}, "process %d did not stop", pid)
+}
+
+// A peer that does not read: the socket fills, then the link's queue; a
+// sender waits for room until its deadline and fails with ErrFull naming
+// the peer. When the peer reads again, everything accepted arrives.
+func TestStoppedPeerFillsQueueThenDrains(t *testing.T) {
+	o := transportOptions(t)
+	o.QueueBytes = 64 << 10
+	a := newMember(t, o)
+	c, to, _ := stoppedPeer(t, a, o)
 	var err error
 	n := 0
 	for ; n < 100_000 && err == nil; n++ {
-		dctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		dctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		err = a.t.Deliver(dctx, to, nil, &proto.Event{Type: "fill", Payload: make([]byte, 1000)})
 		cancel()
 	}
@@ -227,12 +252,51 @@ func TestPeerStoppedThenKilledWithQueuedMessages(t *testing.T) {
 	assert.Contains(t, err.Error(), c.addr, "the error names the peer")
 	assert.Greater(t, n, 64, "the queue took frames before it filled")
 
-	// Behind the full queue: a request, and a watch, in flight.
+	c.signal(t, syscall.SIGCONT)
+	want := strconv.Itoa(n) // the first event and n-1 accepted ones
+	eventually(t, 30*time.Second, func() bool { return c.do(t, "count") == want }, "the child did not get the %s accepted events", want)
+	st := a.t.Stats()
+	assert.Equal(t, uint64(1), st.SendErrors)
+	assert.Zero(t, st.Undelivered)
+	assert.Zero(t, st.Node.ConnsLost)
+}
+
+// A peer that dies (SIGKILL) with messages queued for it: the frames the
+// link had accepted but not written become dead letters, counted (a
+// pending request fails at once instead of timing out, a watcher gets
+// Terminated), frames written but never acknowledged are counted as
+// unconfirmed, and later sends fail with ErrProcessDied. Nothing is
+// dropped silently.
+func TestPeerKilledWithQueuedMessages(t *testing.T) {
+	o := transportOptions(t)
+	o.QueueBytes = 4 << 20 // room for everything: nothing fails before the death
+	a := newMember(t, o)
+	c, to, l := stoppedPeer(t, a, o)
+	ctx := context.Background()
+	// Fill the socket until frames wait in the link's queue and the writer
+	// makes no progress: it is stuck in a write to the full socket.
+	for i := 0; ; i++ {
+		require.Less(t, i, 1000, "the socket never filled")
+		for range 50 {
+			require.NoError(t, a.t.Deliver(ctx, to, nil, &proto.Event{Type: "fill", Payload: make([]byte, 1000)}))
+		}
+		before := l.Stats()
+		time.Sleep(50 * time.Millisecond)
+		if after := l.Stats(); before.QueuedFrames > 0 && after.FramesOut == before.FramesOut && after.Writes == before.Writes {
+			break
+		}
+	}
+	// Behind them, in the queue: a request, and a watch.
 	fut := a.sys.Root.RequestFuture(to, &proto.Event{Type: "pending"}, time.Minute)
 	w := &watcher{terminated: make(chan *pactor.Terminated, 1)}
 	wpid := a.sys.Root.Spawn(pactor.PropsFromProducer(func() pactor.Actor { return w }))
-	_, err = a.sys.Root.RequestFuture(wpid, to, 10*time.Second).Result()
+	_, err := a.sys.Root.RequestFuture(wpid, to, 10*time.Second).Result()
 	require.NoError(t, err)
+	// The writer is stuck in a write to the full socket: what it has not
+	// taken waits in the queue, the request and the watch last.
+	queued := l.Stats().QueuedFrames
+	require.GreaterOrEqual(t, queued, 2, "the request and the watch wait in the queue")
+	assert.Zero(t, a.t.Stats().SendErrors, "nothing failed before the death")
 
 	t0 := time.Now()
 	c.signal(t, syscall.SIGKILL)
@@ -258,7 +322,8 @@ func TestPeerStoppedThenKilledWithQueuedMessages(t *testing.T) {
 		return st.Unconfirmed > 0 && st.Unconfirmed == st.Node.Unconfirmed
 	}, "frames in the dead peer's socket buffer were not counted as unconfirmed: %+v", a.t.Stats())
 	st := a.t.Stats()
-	assert.Greater(t, st.Undelivered, uint64(0), "the link's queue was reported")
+	assert.GreaterOrEqual(t, st.Undelivered, uint64(queued), "every queued envelope was reported (and those of the write cut short)")
+	assert.Equal(t, st.Node.Undelivered, st.Undelivered, "one envelope per frame")
 	assert.GreaterOrEqual(t, st.DeadLettersOut, st.Undelivered, "each undelivered envelope became a dead letter")
 	assert.GreaterOrEqual(t, st.PeersDown, uint64(1))
 	assert.GreaterOrEqual(t, st.WatchTerminated, uint64(1))
