@@ -33,6 +33,7 @@ demo:
 bench:
 	$(GO) run ./cmd/xorc bench --transport inproc
 	$(GO) run ./cmd/xorc bench --transport shm
+	$(GO) run ./cmd/xorc bench --transport pipe
 
 # A short run of every fuzzer of the facade's packages.
 fuzz:
@@ -40,6 +41,8 @@ fuzz:
 	$(GO) test ./proto -run '^$$' -fuzz FuzzEnvelopeRoundTrip -fuzztime 60s
 	$(GO) test ./internal/remote -run '^$$' -fuzz FuzzReceive -fuzztime 60s
 	$(GO) test ./internal/remote -run '^$$' -fuzz FuzzFastDecode -fuzztime 60s
+	$(GO) test ./internal/remote -run '^$$' -fuzz FuzzUndelivered -fuzztime 60s
+	$(GO) test ./remote_pipe -run '^$$' -fuzz FuzzReadFrame -fuzztime 60s
 
 ci:
 	bash .ci/run

@@ -21,8 +21,9 @@ const (
 	// SharedMemory: processes on one host, through per-process inbox rings in
 	// /dev/shm (Linux; Config.Shm configures it). XORC_TRANSPORT=shm.
 	SharedMemory
-	// NamedPipe: processes on one host, through Unix domain sockets.
-	// XORC_TRANSPORT=pipe. Not built yet.
+	// NamedPipe: processes on one host, through Unix domain sockets
+	// (Linux and macOS; Config.Pipe configures it, the registry settings of
+	// Config.Shm apply to its registry). XORC_TRANSPORT=pipe.
 	NamedPipe
 	// Redis: processes on several hosts, through a Redis server.
 	// XORC_TRANSPORT=redis. Not built yet.
@@ -117,8 +118,36 @@ type Config struct {
 	// while the target's inbox is full the sender waits this long, then the
 	// send fails (default DefaultSendTimeout).
 	SendTimeout Duration `json:"send_timeout,omitempty"`
-	// Shm configures the shared-memory transport.
+	// Shm configures the shared-memory transport, and the registry of the
+	// named-pipe transport (its Dir, Mode, MaxProcesses, MaxMachines and
+	// heartbeats; not InboxBytes or Spin).
 	Shm ShmConfig `json:"shm,omitzero"`
+	// Pipe configures the named-pipe transport.
+	Pipe PipeConfig `json:"pipe,omitzero"`
+}
+
+// PipeConfig configures the named-pipe transport (Transport: NamedPipe).
+// Every process listens on a Unix domain socket in Dir; its registry (which
+// process owns which machine, which processes live) is the shared-memory
+// one, configured by Config.Shm.
+type PipeConfig struct {
+	// Dir is the socket directory (default $XDG_RUNTIME_DIR/xorc/<Name>,
+	// else /tmp/xorc-<uid>/<Name>). It is created 0700 if missing and
+	// refused if it is a symlink, not ours, or more open than DirMode.
+	Dir string `json:"dir,omitempty"`
+	// DirMode and SocketMode are the directory's and the sockets'
+	// permission bits (defaults 0700 and 0600). Peers of another user
+	// (AllowUIDs) need modes that let them reach the socket.
+	DirMode    FileMode `json:"dir_mode,omitempty"`
+	SocketMode FileMode `json:"socket_mode,omitempty"`
+	// MaxFrame is the largest batch of messages in one frame, in bytes
+	// (default 16 MiB, at most 256 MiB): a larger message fails with
+	// ErrMessageTooLarge; a larger frame from a peer closes its connection.
+	MaxFrame int `json:"max_frame,omitempty"`
+	// AllowUIDs are the user IDs, besides this process's own, allowed to
+	// connect to it and to be connected to (the kernel reports the peer's
+	// uid: SO_PEERCRED, LOCAL_PEERCRED).
+	AllowUIDs []int `json:"allow_uids,omitempty"`
 }
 
 // DefaultSendTimeout bounds a send to another process whose context has no
@@ -205,7 +234,31 @@ func (c Config) withDefaults() (Config, error) {
 	case os.FileMode(sh.Mode)&^os.ModePerm != 0:
 		return c, fmt.Errorf("%w: shm.mode %#o: only permission bits", ErrInvalidConfig, uint32(sh.Mode))
 	}
+	if err := c.Pipe.validate(); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// maxPipeFrame is remote_pipe.MaxMaxFrame (the config does not import the
+// transport).
+const maxPipeFrame = 256 << 20
+
+func (p PipeConfig) validate() error {
+	switch {
+	case p.MaxFrame < 0 || p.MaxFrame > maxPipeFrame:
+		return fmt.Errorf("%w: pipe.max_frame %d: 0 (default) to %d", ErrInvalidConfig, p.MaxFrame, maxPipeFrame)
+	case p.DirMode != 0 && (os.FileMode(p.DirMode)&^os.ModePerm != 0 || p.DirMode&0o700 != 0o700):
+		return fmt.Errorf("%w: pipe.dir_mode %#o: permission bits including 0700", ErrInvalidConfig, uint32(p.DirMode))
+	case p.SocketMode != 0 && (os.FileMode(p.SocketMode)&^os.ModePerm != 0 || p.SocketMode&0o600 != 0o600):
+		return fmt.Errorf("%w: pipe.socket_mode %#o: permission bits including 0600", ErrInvalidConfig, uint32(p.SocketMode))
+	}
+	for i, uid := range p.AllowUIDs {
+		if uid < 0 {
+			return fmt.Errorf("%w: pipe.allow_uids[%d]: %d is not a uid", ErrInvalidConfig, i, uid)
+		}
+	}
+	return nil
 }
 
 // Environment variables read by ConfigFromEnv.
@@ -216,10 +269,13 @@ const (
 	EnvSendTimeout    = "XORC_SEND_TIMEOUT"    // Go duration: Config.SendTimeout
 	EnvShmInboxBytes  = "XORC_SHM_INBOX_BYTES" // Config.Shm.InboxBytes
 	EnvShmSpin        = "XORC_SHM_SPIN"        // Go duration: Config.Shm.Spin (negative: no spinning)
+	EnvPipeDir        = "XORC_PIPE_DIR"        // Config.Pipe.Dir
+	EnvPipeMaxFrame   = "XORC_PIPE_MAX_FRAME"  // Config.Pipe.MaxFrame, bytes
+	EnvPipeAllowUIDs  = "XORC_PIPE_ALLOW_UIDS" // Config.Pipe.AllowUIDs, comma-separated
 )
 
-// ConfigFromEnv builds a Config from XORC_TRANSPORT, XORC_NAME and
-// XORC_REQUEST_TIMEOUT; unset variables keep their defaults. A bad value
+// ConfigFromEnv builds a Config from the XORC_* variables above; unset
+// variables keep their defaults. A bad value
 // fails with ErrInvalidConfig naming the variable.
 func ConfigFromEnv() (Config, error) {
 	var c Config
@@ -251,6 +307,23 @@ func ConfigFromEnv() (Config, error) {
 	if v, ok := os.LookupEnv(EnvShmSpin); ok && v != "" {
 		if err := c.Shm.Spin.UnmarshalText([]byte(v)); err != nil {
 			return Config{}, fmt.Errorf("%s: %w", EnvShmSpin, err)
+		}
+	}
+	c.Pipe.Dir = os.Getenv(EnvPipeDir)
+	if v, ok := os.LookupEnv(EnvPipeMaxFrame); ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("%s: %w: %q is not a number", EnvPipeMaxFrame, ErrInvalidConfig, v)
+		}
+		c.Pipe.MaxFrame = n
+	}
+	if v, ok := os.LookupEnv(EnvPipeAllowUIDs); ok && v != "" {
+		for f := range strings.SplitSeq(v, ",") {
+			uid, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return Config{}, fmt.Errorf("%s: %w: %q is not a list of uids", EnvPipeAllowUIDs, ErrInvalidConfig, v)
+			}
+			c.Pipe.AllowUIDs = append(c.Pipe.AllowUIDs, uid)
 		}
 	}
 	if _, err := c.withDefaults(); err != nil {

@@ -62,10 +62,17 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "bad inbox bytes", env: map[string]string{EnvShmInboxBytes: "1M"}, wantErr: EnvShmInboxBytes},
 		{name: "inbox not a power of two", env: map[string]string{EnvShmInboxBytes: "5000"}, wantErr: "power of two"},
 		{name: "bad spin", env: map[string]string{EnvShmSpin: "fast"}, wantErr: EnvShmSpin},
+		{name: "pipe knobs", env: map[string]string{EnvTransport: "pipe", EnvPipeDir: "/run/fab", EnvPipeMaxFrame: "65536", EnvPipeAllowUIDs: "1000, 1001"},
+			want: Config{Transport: NamedPipe, Pipe: PipeConfig{Dir: "/run/fab", MaxFrame: 65536, AllowUIDs: []int{1000, 1001}}}},
+		{name: "bad max frame", env: map[string]string{EnvPipeMaxFrame: "16M"}, wantErr: EnvPipeMaxFrame},
+		{name: "max frame too large", env: map[string]string{EnvPipeMaxFrame: "1000000000"}, wantErr: "pipe.max_frame"},
+		{name: "bad uid list", env: map[string]string{EnvPipeAllowUIDs: "1000;1001"}, wantErr: EnvPipeAllowUIDs},
+		{name: "negative uid", env: map[string]string{EnvPipeAllowUIDs: "-1"}, wantErr: "pipe.allow_uids[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, k := range []string{EnvTransport, EnvName, EnvRequestTimeout, EnvSendTimeout, EnvShmInboxBytes, EnvShmSpin} {
+			for _, k := range []string{EnvTransport, EnvName, EnvRequestTimeout, EnvSendTimeout, EnvShmInboxBytes, EnvShmSpin,
+				EnvPipeDir, EnvPipeMaxFrame, EnvPipeAllowUIDs} {
 				t.Setenv(k, "")
 			}
 			for k, v := range tt.env {
@@ -116,6 +123,14 @@ func TestLoadConfig(t *testing.T) {
 		{name: "negative capacity", body: `{"shm": {"max_machines": -1}}`, wantErr: "negative"},
 		{name: "negative send timeout", body: `{"send_timeout": "-1s"}`, wantErr: "negative"},
 		{name: "unknown shm field", body: `{"shm": {"inbox": 4096}}`, wantErr: "inbox"},
+		{name: "pipe", body: `{"transport": "pipe", "name": "fab4", "send_timeout": "1s", "shm": {"max_processes": 4},
+		  "pipe": {"dir": "/run/xorc/fab4", "dir_mode": "0750", "socket_mode": "0660", "max_frame": 1048576, "allow_uids": [1000]}}`,
+			want: Config{Transport: NamedPipe, Name: "fab4", SendTimeout: Duration(time.Second), Shm: ShmConfig{MaxProcesses: 4},
+				Pipe: PipeConfig{Dir: "/run/xorc/fab4", DirMode: 0o750, SocketMode: 0o660, MaxFrame: 1 << 20, AllowUIDs: []int{1000}}}},
+		{name: "pipe dir mode without owner bits", body: `{"pipe": {"dir_mode": "0070"}}`, wantErr: "pipe.dir_mode"},
+		{name: "pipe socket mode without owner bits", body: `{"pipe": {"socket_mode": "0066"}}`, wantErr: "pipe.socket_mode"},
+		{name: "pipe negative max frame", body: `{"pipe": {"max_frame": -1}}`, wantErr: "pipe.max_frame"},
+		{name: "unknown pipe field", body: `{"pipe": {"path": "/x"}}`, wantErr: "path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,6 +161,16 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	assert.Equal(t, c, back)
 	_, err = json.Marshal(Config{Transport: 42})
 	require.ErrorIs(t, err, ErrInvalidConfig)
+}
+
+func TestPipeConfigJSONRoundTrip(t *testing.T) {
+	c := Config{Transport: NamedPipe, Name: "x", Pipe: PipeConfig{Dir: "/run/x", MaxFrame: 4096, AllowUIDs: []int{7}, SocketMode: 0o660}}
+	b, err := json.Marshal(c)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"transport":"pipe","name":"x","pipe":{"dir":"/run/x","socket_mode":"0660","max_frame":4096,"allow_uids":[7]}}`, string(b))
+	var back Config
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, c, back)
 }
 
 func TestShmConfigJSONRoundTrip(t *testing.T) {

@@ -47,6 +47,7 @@ var (
 type TransportUnavailableError struct {
 	Transport TransportKind
 	Reason    string // e.g. "not built yet"
+	Err       error  // the underlying error, if any (e.g. remote_pipe.ErrUnsupportedPlatform)
 }
 
 func (e *TransportUnavailableError) Error() string {
@@ -55,3 +56,6 @@ func (e *TransportUnavailableError) Error() string {
 
 // Is makes errors.Is(err, ErrTransportUnavailable) true.
 func (e *TransportUnavailableError) Is(target error) bool { return target == ErrTransportUnavailable }
+
+// Unwrap returns the underlying error (nil if none).
+func (e *TransportUnavailableError) Unwrap() error { return e.Err }

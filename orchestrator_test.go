@@ -48,7 +48,7 @@ func load(t *testing.T, chart string, impl *actor.Implementations) *actor.Machin
 }
 
 func TestNewTransportUnavailable(t *testing.T) {
-	for _, k := range []TransportKind{NamedPipe, Redis, Hybrid} {
+	for _, k := range []TransportKind{Redis, Hybrid} {
 		t.Run(k.String(), func(t *testing.T) {
 			_, err := New(newSystem(t), Config{Transport: k})
 			require.ErrorIs(t, err, ErrTransportUnavailable)

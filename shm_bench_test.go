@@ -30,6 +30,12 @@ func benchPair(b *testing.B) (a, z *Orchestrator) {
 		d, _ := time.ParseDuration(v)
 		cfg.Shm.Spin = Duration(d)
 	}
+	return benchPairOf(b, cfg)
+}
+
+// benchPairOf is benchPair for any transport between processes: two
+// orchestrators of cfg's system, a toggle machine in the second.
+func benchPairOf(b *testing.B, cfg Config) (a, z *Orchestrator) {
 	mk := func() *Orchestrator {
 		sys := pactor.NewActorSystem(pactor.WithLoggerFactory(quietLogger))
 		b.Cleanup(sys.Shutdown)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/xorc-dev/xorc/internal/remote"
 	"github.com/xorc-dev/xorc/registry"
+	"github.com/xorc-dev/xorc/remote_pipe"
 	"github.com/xorc-dev/xorc/remote_shm"
 )
 
@@ -52,7 +53,9 @@ func newTransport(cfg Config) (Transport, error) {
 		return &inprocTransport{name: cfg.Name}, nil
 	case SharedMemory:
 		return newShmTransport(cfg)
-	case NamedPipe, Redis, Hybrid:
+	case NamedPipe:
+		return newPipeTransport(cfg)
+	case Redis, Hybrid:
 		return nil, &TransportUnavailableError{Transport: cfg.Transport, Reason: "not built yet"}
 	}
 	return nil, fmt.Errorf("%w: unknown transport %d", ErrInvalidConfig, uint8(cfg.Transport))
@@ -88,11 +91,15 @@ func (t *inprocTransport) Close() error {
 
 // TransportStats are the counters of a transport between processes: the
 // routing core's (messages and batches sent and received, errors, dead
-// letters, stale envelopes, peers down) and, for shared memory, the inbox's.
+// letters, stale envelopes, peers down) and, for shared memory, the inbox's,
+// for named pipes, the sockets'.
 type TransportStats struct {
 	remote.Stats
 	// Shm holds the shared-memory transport's inbox counters (nil otherwise).
 	Shm *remote_shm.Stats `json:"shm,omitempty"`
+	// Pipe holds the named-pipe transport's counters, the sockets' among
+	// them (Pipe.Node: connections, bad frames, refused peers; nil otherwise).
+	Pipe *remote_pipe.TransportStats `json:"pipe,omitempty"`
 }
 
 // TransportStats returns the counters of the orchestrator's transport; false

@@ -3,6 +3,10 @@ package remote_pipe
 import (
 	"context"
 	"time"
+
+	pactor "github.com/asynkron/protoactor-go/actor"
+
+	"github.com/xorc-dev/xorc/registry"
 )
 
 // The same API on every platform (the stub for unsupported ones included):
@@ -26,4 +30,20 @@ var (
 		Close() error
 	} = (*Node)(nil)
 	_ func(Options, Handler) (*Node, error) = Listen
+)
+
+// The transport's API, the same on every platform.
+var (
+	_ interface {
+		Address() string
+		Registry() *registry.Shm
+		Self() registry.Process
+		Node() *Node
+		Start(*pactor.ActorSystem) error
+		Deliver(context.Context, *pactor.PID, *pactor.PID, any) error
+		Close() error
+		Stats() TransportStats
+	} = (*Transport)(nil)
+	_ func(TransportOptions) (*Transport, error) = New
+	_ func() error                               = Supported
 )

@@ -1,11 +1,22 @@
-// Package remote_pipe is the socket layer of xorc's named-pipe transport:
-// processes on one host exchange opaque frames over Unix domain sockets
-// (what .NET and gRPC call named pipes on Linux and macOS). The routing
-// core encodes envelope batches and hands each one to a Link as a frame; on
-// the other side the Node's Handler receives it. This package knows
-// nothing of envelopes, actors or machine IDs.
+// Package remote_pipe is xorc's named-pipe transport: processes on one host
+// exchange frames over Unix domain sockets (what .NET and gRPC call named
+// pipes on Linux and macOS). It has two layers.
 //
-// # Shape
+// The Transport (New, Start, Deliver, Close) is what the facade uses for
+// Config{Transport: NamedPipe}: it joins the shared-memory registry
+// (package registry: which process owns which machine, which processes
+// live), listens on a socket whose path is its address (ParseAddress,
+// AddressFor), and plugs the routing core (internal/remote) into a
+// proto.actor actor system. The core encodes envelope batches and hands
+// each one to a Link as a frame; on the other side the Node's Handler gives
+// it back to the core. Peer deaths come from the registry and from broken
+// connections; frames a connection could not deliver are handed back to
+// the core (Core.Undelivered), which reports them as dead letters.
+//
+// The socket layer (Listen, Node, Link) below it knows nothing of
+// envelopes, actors or machine IDs: it moves opaque frames.
+//
+// # Shape of the socket layer
 //
 //	node, err := remote_pipe.Listen(remote_pipe.Options{
 //		Name: cfg.Name, Slot: self.Slot, Generation: self.Generation,
@@ -88,7 +99,7 @@
 // thousands of small frames per write in the throughput benchmark).
 //
 // An idle link adds no delay: a Send that finds nothing queued, nothing
-// being written and no other Send in the last 20µs writes its frame itself
+// being written and no other such Send in the last 20µs writes its frame itself
 // with one non-blocking write, saving the wake-up of the writer goroutine
 // (in a ping-pong that hand-off cost more than the write). If the socket
 // takes only part of the frame, the writer goroutine finishes it; the Send

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -336,6 +337,10 @@ func (ic *inConn) serve() {
 			n.st.framesIn.Add(frames)
 			n.st.bytesIn.Add(bytes)
 			frames, bytes = 0, 0
+			// Let the goroutines those frames woke (an actor, a waiting
+			// requester) run on this P now, before the next read, rather
+			// than wait for another thread to be woken to steal them.
+			runtime.Gosched()
 		}
 		kind, p, err := fr.next()
 		if err != nil {

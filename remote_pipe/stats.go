@@ -5,24 +5,24 @@ import "sync/atomic"
 // Stats are a node's counters since Listen (inbound and outbound).
 type Stats struct {
 	// Inbound.
-	Accepted          uint64 // connections that completed the handshake
-	Refused           uint64 // connections closed because of the peer's uid
-	HandshakeFailures uint64 // connections that sent no valid hello in time
-	BadFrames         uint64 // connections closed for a corrupt, oversized or unexpected frame
-	InboundLost       uint64 // accepted connections that ended without a goodbye
-	FramesIn          uint64 // data frames handed to the Handler
-	BytesIn           uint64 // their payload bytes
-	OpenIn            uint64 // inbound connections open now
+	Accepted          uint64 `json:"accepted"`           // connections that completed the handshake
+	Refused           uint64 `json:"refused"`            // connections closed because of the peer's uid
+	HandshakeFailures uint64 `json:"handshake_failures"` // connections that sent no valid hello in time
+	BadFrames         uint64 `json:"bad_frames"`         // connections closed for a corrupt, oversized or unexpected frame
+	InboundLost       uint64 `json:"inbound_lost"`       // accepted connections that ended without a goodbye
+	FramesIn          uint64 `json:"frames_in"`          // data frames handed to the Handler
+	BytesIn           uint64 `json:"bytes_in"`           // their payload bytes
+	OpenIn            uint64 `json:"open_in"`            // inbound connections open now
 	// Outbound.
-	Dials        uint64 // connection attempts
-	DialFailures uint64 // attempts that failed (Send got ErrUnreachable)
-	FramesOut    uint64 // data frames completely written
-	BytesOut     uint64 // their payload bytes
-	Writes       uint64 // write calls: a batch, a direct frame, or the rest of one
-	ConnsLost    uint64 // outbound connections that ended other than by our own orderly close
-	Undelivered  uint64 // frames reported in Undelivered.Payloads
-	Unconfirmed  uint64 // frames reported in Undelivered.Unconfirmed
-	OpenOut      uint64 // outbound connections open now
+	Dials        uint64 `json:"dials"`         // connection attempts
+	DialFailures uint64 `json:"dial_failures"` // attempts that failed (Send got ErrUnreachable)
+	FramesOut    uint64 `json:"frames_out"`    // data frames completely written
+	BytesOut     uint64 `json:"bytes_out"`     // their payload bytes
+	Writes       uint64 `json:"writes"`        // write calls: a batch, a direct frame, or the rest of one
+	ConnsLost    uint64 `json:"conns_lost"`    // outbound connections that ended other than by our own orderly close
+	Undelivered  uint64 `json:"undelivered"`   // frames reported in Undelivered.Payloads
+	Unconfirmed  uint64 `json:"unconfirmed"`   // frames reported in Undelivered.Unconfirmed
+	OpenOut      uint64 `json:"open_out"`      // outbound connections open now
 }
 
 // LinkStats are one link's counters.

@@ -104,13 +104,7 @@ func (l *link) waitCheck() error {
 	return nil
 }
 
-func (l *link) goneErr() error {
-	p, err := l.t.reg.Process(l.slot)
-	if err == nil && p.Generation == l.gen && p.Status != registry.ProcessFree {
-		return downErr(p)
-	}
-	return fmt.Errorf("%w: process at %s (slot %d, generation %d) is gone", registry.ErrProcessDied, l.addr, l.slot, l.gen)
-}
+func (l *link) goneErr() error { return remote.PeerGone(l.t.reg, l.addr, l.slot, l.gen) }
 
 // Send writes one batch record into the peer's inbox, waiting for room until
 // deadline. A peer found dead is reported to the core (PeerDown), so its

@@ -339,14 +339,7 @@ func (t *Transport) sweep() {
 		case <-tick.C:
 		}
 		t.publish()
-		for _, addr := range t.core.Peers() {
-			_, slot, gen, err := ParseAddress(addr)
-			if err != nil || t.reg.IsAlive(slot, gen) {
-				continue
-			}
-			l := &link{t: t, slot: slot, gen: gen, addr: addr}
-			t.core.PeerDown(addr, l.goneErr())
-		}
+		t.core.CheckPeers(t.gone)
 	}
 }
 
@@ -386,13 +379,15 @@ func (t *Transport) onDown(p registry.Process) {
 	}
 }
 
-func downErr(p registry.Process) error {
-	state := "crashed"
-	if p.Status == registry.ProcessDisconnected {
-		state = "left"
+func downErr(p registry.Process) error { return remote.ProcessDown(p) }
+
+// gone says why the peer at addr is gone (for the sweep), or nil.
+func (t *Transport) gone(addr string) error {
+	_, slot, gen, err := ParseAddress(addr)
+	if err != nil || t.reg.IsAlive(slot, gen) {
+		return nil
 	}
-	return fmt.Errorf("%w: process %d (%q, slot %d, generation %d) %s",
-		registry.ErrProcessDied, p.PID, p.Name, p.Slot, p.Generation, state)
+	return remote.PeerGone(t.reg, addr, slot, gen)
 }
 
 // deadProducer reports whether the process using producer id p (its slot) is

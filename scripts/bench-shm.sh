@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Shared-memory transport benchmark: runs `xorc bench --transport shm --json`
+# Two-process transport benchmark: runs `xorc bench --transport shm --json`
+# (TRANSPORT=pipe: the named-pipe suite)
 # RUNS times (default 5) and prints, per row, the median and the min-max of
 # one-way events/s, RTT p50/p99/p999 and the peer's idle CPU, plus the ratios
 # the goals of issue 4 are about (xorc-shm vs protoactor-grpc one-way, xorc-shm
@@ -7,20 +8,22 @@
 #
 #   scripts/bench-shm.sh                         # 5 runs, 1M events, 100k requests
 #   RUNS=3 ARGS="--spin-sweep -1ns,1us,10us,50us --rows xorc-shm" scripts/bench-shm.sh
+#   TRANSPORT=pipe scripts/bench-shm.sh          # xorc-pipe, protoactor-grpc, xorc-inproc
 #
 # Other processes on the machine move these figures a lot: the script prints
 # the load average first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-5}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-shm.XXXXXX")
+transport=${TRANSPORT:-shm}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-$transport.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/xorc" ./cmd/xorc
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-echo "command: xorc bench --transport shm --json ${ARGS:-}   (x$runs)"
+echo "command: xorc bench --transport $transport --json ${ARGS:-}   (x$runs)"
 for i in $(seq "$runs"); do
 	# shellcheck disable=SC2086
-	"$tmp/xorc" bench --transport shm --json ${ARGS:-} > "$tmp/run$i.json"
+	"$tmp/xorc" bench --transport "$transport" --json ${ARGS:-} > "$tmp/run$i.json"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$tmp"/run*.json <<'PY'

@@ -1,12 +1,14 @@
 //go:build unix
 
 // Command shm runs the wafer tool of `xorc demo` across three processes on
-// one host, over the shared-memory transport: the load port in this
-// process, the robot and the process chamber each in a child process (this
-// program re-executes itself). The machines send events to each other by
-// machine ID exactly as they would in one process; only the Config differs.
+// one host, over the shared-memory transport (or, with -transport pipe, the
+// named-pipe one): the load port in this process, the robot and the process
+// chamber each in a child process (this program re-executes itself). The
+// machines send events to each other by machine ID exactly as they would in
+// one process; only the Config differs.
 //
 //	go run ./examples/shm
+//	go run ./examples/shm -transport pipe
 //
 // While it runs, `go run ./cmd/xorc inspect NAME` (NAME is printed at the
 // start) shows the segment: the three processes, their machines, their
@@ -16,6 +18,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -32,6 +35,7 @@ import (
 	"github.com/xorc-dev/xorc"
 	"github.com/xorc-dev/xorc/actor"
 	"github.com/xorc-dev/xorc/registry"
+	"github.com/xorc-dev/xorc/remote_pipe"
 )
 
 const (
@@ -81,14 +85,28 @@ func main() {
 		}
 		return
 	}
+	def := "shm"
+	if v := os.Getenv(xorc.EnvTransport); v != "" {
+		def = v
+	}
+	transport := flag.String("transport", def, "shm (shared memory) or pipe (Unix domain sockets)")
+	flag.Parse()
+	os.Setenv(xorc.EnvTransport, *transport) // the children inherit it
 	if err := parent(os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
 
-// config: shared memory, the system name from XORC_NAME.
+// config: the transport from XORC_TRANSPORT (default shared memory), the
+// system name from XORC_NAME.
 func config() xorc.Config {
-	return xorc.Config{Transport: xorc.SharedMemory, Name: os.Getenv("XORC_NAME")}
+	k := xorc.SharedMemory
+	if v := os.Getenv(xorc.EnvTransport); v != "" {
+		if p, err := xorc.ParseTransport(v); err == nil {
+			k = p
+		}
+	}
+	return xorc.Config{Transport: k, Name: os.Getenv("XORC_NAME")}
 }
 
 // start joins the system and spawns the machine id, printing its state
@@ -138,15 +156,22 @@ func child(id string) error {
 
 func parent(stdout io.Writer) error {
 	name := os.Getenv("XORC_NAME")
+	cfg := config()
 	if name == "" {
-		name = fmt.Sprintf("example-shm-%d", os.Getpid())
+		name = fmt.Sprintf("example-%s-%d", cfg.Transport, os.Getpid())
 		os.Setenv("XORC_NAME", name)
-		// The segment outlives its processes (a restarted process rejoins it);
-		// this example cleans up after itself.
+		// The registry segment outlives its processes (a restarted process
+		// rejoins it); this example cleans up after itself.
 		defer os.Remove(filepath.Join(registry.DefaultDir, "xorc."+name))
 	}
-	fmt.Fprintf(stdout, "system %q: shared memory segment %s\n", name, filepath.Join(registry.DefaultDir, "xorc."+name))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	fmt.Fprintf(stdout, "system %q: registry %s\n", name, filepath.Join(registry.DefaultDir, "xorc."+name))
+	if cfg.Transport == xorc.NamedPipe {
+		if dir, err := remote_pipe.DefaultDir(name); err == nil {
+			fmt.Fprintf(stdout, "sockets in %s\n", dir)
+			defer os.Remove(dir) // empty once every process closed its socket
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // generous: -race children on a loaded machine start slowly
 	defer cancel()
 
 	var out sync.Mutex // one line at a time from three processes
@@ -205,7 +230,7 @@ func parent(stdout io.Writer) error {
 			return fmt.Errorf("the %s process did not start", role)
 		}
 	}
-	fmt.Fprintf(w, "machines: %s (three processes)\n", strings.Join(orc.Machines(), ", "))
+	fmt.Fprintf(w, "machines: %s (three processes, transport %s)\n", strings.Join(orc.Machines(), ", "), cfg.Transport)
 
 	if err := orc.Send(ctx, "loadport", actor.Event{Type: "START"}); err != nil {
 		return err

@@ -25,13 +25,18 @@ func TestMain(m *testing.M) {
 }
 
 func TestExample(t *testing.T) {
-	t.Setenv("XORC_NAME", "") // the example picks and removes its own segment
-	var out bytes.Buffer
-	require.NoError(t, parent(&out))
-	got := out.String()
-	assert.Contains(t, got, "machines: chamber, loadport, robot (three processes)")
-	assert.Contains(t, got, "final: loadport unloaded  map[sent:3]")
-	assert.Contains(t, got, "final: robot    idle      map[moves:6]")
-	assert.Contains(t, got, "final: chamber  idle      map[processed:3]")
-	assert.Equal(t, 3, strings.Count(got, "WAFER_DONE"))
+	for _, transport := range []string{"shm", "pipe"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Setenv("XORC_NAME", "") // the example picks and removes its own segment
+			t.Setenv("XORC_TRANSPORT", transport)
+			var out bytes.Buffer
+			require.NoError(t, parent(&out))
+			got := out.String()
+			assert.Contains(t, got, "machines: chamber, loadport, robot (three processes, transport "+transport+")")
+			assert.Contains(t, got, "final: loadport unloaded  map[sent:3]")
+			assert.Contains(t, got, "final: robot    idle      map[moves:6]")
+			assert.Contains(t, got, "final: chamber  idle      map[processed:3]")
+			assert.Equal(t, 3, strings.Count(got, "WAFER_DONE"))
+		})
+	}
 }

@@ -212,6 +212,10 @@ func testBadInput(t *testing.T, target Target) {
 		"the unknown type was not counted")
 
 	// Envelopes for an earlier process at B's place.
+	staleAddress := StaleGeneration
+	if target.StaleAddress != nil {
+		staleAddress = target.StaleAddress
+	}
 	if stale := staleAddress(b.addr); stale != "" {
 		batch, err := proto.AppendBatch(nil, []*proto.Envelope{envelope(t, stale, "xorc/b1", actor.Event{Type: "HIT"})})
 		require.NoError(t, err)
@@ -234,9 +238,9 @@ func envelope(t *testing.T, address, id string, msg any) *proto.Envelope {
 	return env
 }
 
-// staleAddress is the address an earlier process at the same place had, for
-// addresses that end in ".<generation>" (shared memory); "" otherwise.
-func staleAddress(addr string) string {
+// StaleGeneration is the address an earlier process at the same place had,
+// for addresses that end in ".<generation>" (shared memory); "" otherwise.
+func StaleGeneration(addr string) string {
 	i := strings.LastIndexByte(addr, '.')
 	if i < 0 {
 		return ""

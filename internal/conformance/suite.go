@@ -59,6 +59,9 @@ type Target struct {
 	// Cleanup removes what a system leaves behind (a segment, a socket
 	// directory), after the test.
 	Cleanup func(name string)
+	// StaleAddress is the address an earlier process at the same place as
+	// address had ("" if there is none); nil: StaleGeneration.
+	StaleAddress func(address string) string
 }
 
 // Run runs the whole suite against target.

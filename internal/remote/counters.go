@@ -17,7 +17,8 @@ const (
 	CDeadLettersOut                // outbound messages reported as dead letters
 	CQueueFull                     // sends that found the peer's queue full and waited
 	CEncodeErrors                  // messages without a wire form, or too large
-	_
+	CUndelivered                   // envelopes a link accepted, then reported undelivered (Core.Undelivered)
+
 	CReceived        // envelopes delivered to local processes
 	CReceivedBatches // batches received
 	CDecodeErrors    // undecodable batches and envelopes
@@ -25,7 +26,9 @@ const (
 	CDeadLettersIn   // inbound envelopes reported as dead letters (undecodable, stale)
 	CPeersDown       // peers found dead or departed
 	CWatchTerminated // Terminated sent to local watchers because the watched actor's process died
-	_
+	// CUnconfirmed: link writes never confirmed as delivered before their
+	// connection ended (Core.Unconfirmed). Outbound, but the last free word.
+	CUnconfirmed
 
 	// NumCounters is the number of words in a Counters block.
 	NumCounters = 16
@@ -55,6 +58,8 @@ type Stats struct {
 	DeadLettersIn   uint64 `json:"dead_letters_in"`  // inbound envelopes reported as dead letters
 	PeersDown       uint64 `json:"peers_down"`       // peers found dead or departed
 	WatchTerminated uint64 `json:"watch_terminated"` // Terminated sent because a watched actor's process died
+	Undelivered     uint64 `json:"undelivered"`      // envelopes accepted by a link, then reported undelivered (dead letters)
+	Unconfirmed     uint64 `json:"unconfirmed"`      // batches written whose delivery was never confirmed (maybe lost)
 }
 
 // Stats reads every counter of the block.
@@ -74,5 +79,7 @@ func (c *Counters) Stats() Stats {
 		DeadLettersIn:   c.load(CDeadLettersIn),
 		PeersDown:       c.load(CPeersDown),
 		WatchTerminated: c.load(CWatchTerminated),
+		Undelivered:     c.load(CUndelivered),
+		Unconfirmed:     c.load(CUnconfirmed),
 	}
 }

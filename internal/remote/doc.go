@@ -34,6 +34,10 @@
 //     the peer process dies (the transport calls PeerDown, e.g. from the
 //     registry's OnProcessDown), Terminated with reason AddressTerminated from
 //     the core, which keeps the local watchers of each peer's actors.
+//   - Failures after Send: a link whose Send only queues (a socket) hands
+//     batches its connection could not deliver back to Undelivered, which
+//     reports their envelopes as dead letters, and counts batches written
+//     but never confirmed (Unconfirmed).
 //
 // Counters (Stats) cover every path; CopyCounters publishes them, e.g. into
 // shared memory for `xorc inspect`.
