@@ -49,8 +49,10 @@ type Options struct {
 	// (proto.actor sends, a context without deadline): a full inbox makes
 	// the sender wait until then and fail with ErrFull. Default 5 s.
 	SendTimeout time.Duration
-	// MaxQueueBytes bounds what may be queued for one peer while a write to
-	// it is in flight (default 8 MiB).
+	// MaxQueueBytes bounds the encoded messages queued for one peer and not
+	// yet written into its inbox (default 1 MiB, at least an eighth of the
+	// inbox): a send that finds the queue full waits for room until its
+	// deadline, then fails with ErrFull.
 	MaxQueueBytes int
 
 	// Liveness (see registry.ShmOptions): heartbeat period (default 1 s),
@@ -350,10 +352,13 @@ func (t *Transport) sweep() {
 	}
 }
 
-// Deliver sends msg to target, a PID of another process of the system, and
-// reports the outcome (see remote.Core.Deliver): a full inbox past ctx's
-// deadline (ErrFull), a dead process (registry.ErrProcessDied), a message
-// without a wire form or too large.
+// Deliver sends msg to target, a PID of another process of the system (see
+// remote.Core.Deliver): a one-way message returns once queued for the
+// process's writer, a request once written into the target's inbox. It fails
+// when the queue stays full past ctx's deadline (ErrFull), the process is
+// dead (registry.ErrProcessDied), the message has no wire form or is too
+// large, or messages accepted earlier for that process were not delivered
+// (ErrUndelivered, once; they are also dead letters and counted).
 func (t *Transport) Deliver(ctx context.Context, target, sender *pactor.PID, msg any) error {
 	if t.core == nil {
 		return fmt.Errorf("shm transport: deliver before Start: %w", remote.ErrClosed)
@@ -368,6 +373,9 @@ var (
 	// ErrMessageTooLarge: an encoded message is larger than an inbox accepts
 	// (an eighth of the inbox size, minus a record header).
 	ErrMessageTooLarge = remote.ErrTooLarge
+	// ErrUndelivered: messages accepted earlier for the same process were
+	// not delivered (their write failed); it wraps the cause.
+	ErrUndelivered = remote.ErrUndelivered
 )
 
 // onDown runs for every peer the registry finds dead or departed.

@@ -10,21 +10,21 @@ type Counter int
 // The counters. Their order is part of the shared-memory layout of the
 // transports that place Counters there: append, never reorder.
 const (
-	CSent           Counter = iota // envelopes written to peers
-	CSentBatches                   // batches (link writes) that succeeded
-	CSentBytes                     // bytes of those batches
-	CSendErrors                    // envelopes whose send failed (each reported to its caller or as a dead letter)
-	CDeadLettersOut                // outbound messages reported as dead letters
-	CQueueFull                     // sends that found the peer's queue full and waited
-	CEncodeErrors                  // messages without a wire form, or too large
-	_
-	CReceived        // envelopes delivered to local processes
-	CReceivedBatches // batches received
-	CDecodeErrors    // undecodable batches and envelopes
-	CStale           // envelopes addressed to another process (an earlier one in the same slot)
-	CDeadLettersIn   // inbound envelopes reported as dead letters (undecodable, stale)
-	CPeersDown       // peers found dead or departed
-	CWatchTerminated // Terminated sent to local watchers because the watched actor's process died
+	CSent            Counter = iota // envelopes written to peers
+	CSentBatches                    // batches (link writes) that succeeded
+	CSentBytes                      // bytes of those batches
+	CSendErrors                     // envelopes whose send failed (each reported to its caller or as a dead letter)
+	CDeadLettersOut                 // outbound messages reported as dead letters
+	CQueueFull                      // sends that found the peer's queue full and waited
+	CEncodeErrors                   // messages without a wire form, or too large
+	CUndelivered                    // envelopes accepted for a peer and then not delivered (write failed, peer down), each a dead letter
+	CReceived                       // envelopes delivered to local processes
+	CReceivedBatches                // batches received
+	CDecodeErrors                   // undecodable batches and envelopes
+	CStale                          // envelopes addressed to another process (an earlier one in the same slot)
+	CDeadLettersIn                  // inbound envelopes reported as dead letters (undecodable, stale)
+	CPeersDown                      // peers found dead or departed
+	CWatchTerminated                // Terminated sent to local watchers because the watched actor's process died
 	_
 
 	// NumCounters is the number of words in a Counters block.
@@ -48,6 +48,7 @@ type Stats struct {
 	DeadLettersOut  uint64 `json:"dead_letters_out"` // failed proto.actor sends reported as dead letters
 	QueueFull       uint64 `json:"queue_full"`       // sends that waited for room in a peer's queue
 	EncodeErrors    uint64 `json:"encode_errors"`    // messages without a wire form, or too large
+	Undelivered     uint64 `json:"undelivered"`      // envelopes accepted for a peer, then lost (write failed, peer down), each reported as a dead letter
 	Received        uint64 `json:"received"`         // envelopes delivered to local processes
 	ReceivedBatches uint64 `json:"received_batches"` // batches received
 	DecodeErrors    uint64 `json:"decode_errors"`    // undecodable batches and envelopes
@@ -67,6 +68,7 @@ func (c *Counters) Stats() Stats {
 		DeadLettersOut:  c.load(CDeadLettersOut),
 		QueueFull:       c.load(CQueueFull),
 		EncodeErrors:    c.load(CEncodeErrors),
+		Undelivered:     c.load(CUndelivered),
 		Received:        c.load(CReceived),
 		ReceivedBatches: c.load(CReceivedBatches),
 		DecodeErrors:    c.load(CDecodeErrors),

@@ -316,6 +316,9 @@ func (c *Core) fastReceive(data []byte) bool {
 	if !ok {
 		return false
 	}
+	if me, ok := out.(*pactor.MessageEnvelope); ok && me.Sender.Address != c.addr {
+		c.owe(me.Sender.Address)
+	}
 	c.sys.Root.Send(c.fast.localPID(c.addr, id), out)
 	c.ctr.add(CReceived, 1)
 	return true

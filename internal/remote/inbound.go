@@ -113,6 +113,9 @@ func (c *Core) receiveEnvelope(data []byte) error {
 		}
 		proc.SendSystemMessage(d.Target, d.Message)
 	} else {
+		if d.Sender != nil && d.Sender.Address != c.addr {
+			c.owe(d.Sender.Address)
+		}
 		proc.SendUserMessage(d.Target, d.UserMessage())
 	}
 	c.ctr.add(CReceived, 1)
