@@ -68,6 +68,8 @@ type peer struct {
 	// reply (urgent).
 	replies atomic.Int32
 
+	targets targetCache // encoded target fields
+
 	kick chan struct{}
 	quit chan struct{}
 }
@@ -207,7 +209,7 @@ func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, urg
 		// Encode straight into the queue (the lock is held for the encoding
 		// only: the writer takes the queue in one swap).
 		start := len(p.q)
-		q, err := appendEnvelope(p.q, target, sender, msg)
+		q, err := appendEnvelopeCached(p.q, &p.targets, target, sender, msg)
 		if err != nil {
 			p.q = q[:start]
 			p.mu.Unlock()
@@ -363,7 +365,7 @@ func (p *peer) tooLarge(target *pactor.PID, msg any, n int) error {
 
 // writeThrough writes a single envelope as a batch (the caller is the writer).
 func (p *peer) writeThrough(target, sender *pactor.PID, msg any, deadline time.Time) error {
-	buf, err := appendEnvelope(p.w[:0], target, sender, msg)
+	buf, err := appendEnvelopeCached(p.w[:0], &p.targets, target, sender, msg)
 	p.w = buf[:0]
 	if err != nil {
 		p.c.ctr.add(CEncodeErrors, 1)
