@@ -106,6 +106,18 @@ func SnapshotToWire(machineID string, s Snapshot) (*proto.Snapshot, error) {
 
 // marshalJSON is json.Marshal without HTML escaping and without the newline.
 func marshalJSON(v any) ([]byte, error) {
+	// The common cases of a snapshot on a request's path, without the
+	// encoder: a state name that needs no escaping, an empty context.
+	switch x := v.(type) {
+	case string:
+		if plainJSONString(x) {
+			return append(append(append(make([]byte, 0, len(x)+2), '"'), x...), '"'), nil
+		}
+	case map[string]any:
+		if len(x) == 0 {
+			return []byte("{}"), nil
+		}
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -113,4 +125,15 @@ func marshalJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// plainJSONString reports whether s is written in JSON as itself between
+// quotes: printable ASCII without '"' and '\\'.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

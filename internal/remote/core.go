@@ -91,6 +91,11 @@ type Config struct {
 	// soon (a request's envelope carries its sender): the transport can get
 	// its reader ready (e.g. spinning rather than asleep in the kernel).
 	AwaitReply func()
+	// OnRequest, if set, is called by Receive for a request (an envelope
+	// with a reply address) from another process: its requester, waiting
+	// for the reply, often sends the next request soon after it (the
+	// transport can keep its reader ready for it).
+	OnRequest func()
 }
 
 // Core is the routing core of one transport in one process.
@@ -218,6 +223,9 @@ func (c *Core) Deliver(ctx context.Context, target, sender *pactor.PID, msg any)
 func (c *Core) owe(address string) {
 	if v, ok := c.peers.Load(address); ok {
 		v.(*peer).owe()
+	}
+	if c.cfg.OnRequest != nil {
+		c.cfg.OnRequest()
 	}
 }
 
