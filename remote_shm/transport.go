@@ -101,8 +101,8 @@ type Transport struct {
 	log     *slog.Logger
 	spin    Spin
 	started atomic.Bool
-	// replyExpected: a request went out since the reader last began to
-	// wait; it spins ReplySpin rather than spin.
+	// replyExpected: a request went out, or one came in, since the reader
+	// last began to wait: it spins ReplySpin rather than spin.
 	replyExpected atomic.Bool
 	ctx           context.Context
 	cancel        context.CancelFunc

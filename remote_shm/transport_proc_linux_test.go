@@ -244,7 +244,9 @@ func TestTransportInProcess(t *testing.T) {
 		require.ErrorIs(t, err, ErrVersion)
 	})
 	t.Run("close", func(t *testing.T) {
+		before := a.t.Stats().Sent
 		require.NoError(t, a.t.Deliver(ctx, pactor.NewPID(b.t.Address(), "sink"), nil, &proto.Event{Type: "y"}))
+		require.Eventually(t, func() bool { return a.t.Stats().Sent == before+1 }, 5*time.Second, time.Millisecond, "written by the peer's writer")
 		sent := a.t.Stats().Sent
 		require.NoError(t, a.t.Close())
 		require.NoError(t, a.t.Close(), "idempotent")
