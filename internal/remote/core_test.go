@@ -646,6 +646,11 @@ func TestReceiveBadInput(t *testing.T) {
 		require.NoError(t, err)
 		return env
 	}
+	encTo := func(addr, id string, msg any) *proto.Envelope {
+		env, err := proto.Encode(pactor.NewPID(addr, id), nil, msg)
+		require.NoError(t, err)
+		return env
+	}
 	batch := func(envs ...*proto.Envelope) []byte {
 		data, err := proto.AppendBatch(nil, envs)
 		require.NoError(t, err)
@@ -669,6 +674,9 @@ func TestReceiveBadInput(t *testing.T) {
 		{"payload that does not decode", batch(&proto.Envelope{Target: &proto.PID{Address: b.addr, Id: "echo"}, TypeName: "xorc.v1.Event", Payload: []byte{0xff}}), nil, 1, 0},
 		{"system flag on a user message", batch(&proto.Envelope{Target: &proto.PID{Address: b.addr, Id: "echo"}, TypeName: "xorc.v1.Event", System: true}), nil, 1, 0},
 		{"empty batch", nil, nil, 0, 0},
+		{"watch without watcher (to nobody: proto.actor's dead letters would send Terminated to nil)", batch(encTo(b.addr, "nobody", &pactor.Watch{})), nil, 1, 0},
+		{"unwatch without watcher", batch(enc(b.addr, &pactor.Unwatch{})), nil, 1, 0},
+		{"terminated without who, then a good one", batch(enc(b.addr, &pactor.Terminated{}), enc(b.addr, &proto.Event{Type: "after system"})), []string{"after system"}, 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
