@@ -460,6 +460,9 @@ func (p *peer) drain() {
 		p.mu.Unlock()
 
 		p.writeQueue(n, req)
+		if cap(p.w) > 2*p.maxBatch && len(p.w) < cap(p.w)/4 {
+			p.w = nil // a burst grew it: do not keep the memory for good
+		}
 
 		p.mu.Lock()
 		p.writing = false
@@ -580,7 +583,9 @@ func (p *peer) shutdown(cause error) {
 // counts as Undelivered and a send error. It returns how many it reported.
 func (c *Core) deadLetterBatch(batch []byte, base int, skip []waiter, cause error) int {
 	return eachEnvelope(batch, base, skip, func(v []byte) {
-		c.ctr.add(CUndelivered, 1)
+		// Undelivered last: once it counts a message, the other counters
+		// and the dead letter have it too.
+		defer c.ctr.add(CUndelivered, 1)
 		c.ctr.add(CSendErrors, 1)
 		env, err := proto.UnmarshalEnvelope(v)
 		var d proto.Decoded
