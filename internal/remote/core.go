@@ -183,10 +183,13 @@ func (c *Core) Resolve(pid *pactor.PID) (pactor.Process, bool) {
 //
 // A one-way message is accepted once it is encoded into the peer's queue:
 // Deliver returns nil then, without waiting for the write (the peer's writer
-// sends the queue in batches). A request (sender not nil) to an idle peer is
-// written at once and nil means it is in the peer's inbox. A full queue (the
-// peer's inbox stays full) makes Deliver wait for room up to ctx's deadline
-// (SendTimeout when ctx has none), then fail with ErrFull.
+// sends the queue in batches). A request (sender not nil) returns the outcome
+// of its write, nil meaning it is in the peer's inbox: the caller writes it
+// at once when the peer is idle, otherwise it goes with the queue and the
+// write it is in gives up at the request's deadline (a request still queued
+// then is taken out). A full queue (the peer's inbox stays full) makes
+// Deliver wait for room up to ctx's deadline (SendTimeout when ctx has none),
+// then fail with ErrFull.
 //
 // A message that was accepted and then not delivered (its write failed, or
 // the peer went down with it queued) is reported: it goes to dead letters,
