@@ -101,9 +101,11 @@ type Transport struct {
 	log     *slog.Logger
 	spin    Spin
 	started atomic.Bool
-	// replyExpected: a request went out, or one came in, since the reader
-	// last began to wait: it spins ReplySpin rather than spin.
+	// replyExpected: a request went out since the reader last began to
+	// wait: it spins ReplySpin rather than spin. requestSeen: one came in:
+	// it spins RequestSpin.
 	replyExpected atomic.Bool
+	requestSeen   atomic.Bool
 	ctx           context.Context
 	cancel        context.CancelFunc
 	wg            sync.WaitGroup // the reader and the sweeper
@@ -323,14 +325,18 @@ func (t *Transport) awaitReply() {
 	t.ring.wakeIfSleeping()
 }
 
-// onRequest runs on the reader when a request from another process arrived:
-// unless spinning is off (Options.Spin < 0), the reader then spins ReplySpin
-// once it runs dry, for the requester's next request, which in a
-// request/reply loop follows the reply within one round trip (a sleeping
-// reader would pay a futex wake-up for it, tens of microseconds).
+// RequestSpin is how long the reader spins after a request came in (unless
+// spinning is off, Options.Spin < 0): in a request/reply loop the
+// requester's next request follows the reply within one round trip, and a
+// sleeping reader would pay a futex wake-up for it. Shorter than ReplySpin:
+// the next request is a guess, the reply to our own request is not, and a
+// process that serves sparse requests spins this long after each.
+const RequestSpin = 50 * time.Microsecond
+
+// onRequest runs on the reader when a request from another process arrived.
 func (t *Transport) onRequest() {
 	if t.spin.Duration > 0 {
-		t.replyExpected.Store(true)
+		t.requestSeen.Store(true)
 	}
 }
 
