@@ -40,6 +40,12 @@ var (
 	// ErrMessageTooLarge: the encoded message is larger than the transport
 	// carries (for shared memory, an eighth of the inbox).
 	ErrMessageTooLarge = remote.ErrTooLarge
+	// ErrUndelivered: events sent earlier to machines of the same process
+	// were accepted (Send returned nil) but could not be delivered (their
+	// process's inbox stayed full past the send timeout, the transport
+	// closed); they went to dead letters. The error wraps the cause; the
+	// Send that returns it did not send its own event.
+	ErrUndelivered = remote.ErrUndelivered
 )
 
 // TransportUnavailableError says which transport is unavailable and why. It

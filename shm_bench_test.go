@@ -95,9 +95,18 @@ func BenchmarkShmSendOneWay(b *testing.B) {
 }
 
 func BenchmarkShmRequest(b *testing.B) {
-	a, _ := benchPair(b)
+	a, z := benchPair(b)
 	ctx := context.Background()
 	ev := actor.Event{Type: "T"}
+	if _, err := a.Request(ctx, "toggle", ev); err != nil { // dialed both ways
+		b.Fatal(err)
+	}
+	sleeps := func() uint64 {
+		sa, _ := a.TransportStats()
+		sz, _ := z.TransportStats()
+		return sa.Shm.Inbox.Sleeps + sz.Shm.Inbox.Sleeps
+	}
+	before := sleeps()
 	b.ReportAllocs()
 	b.ResetTimer()
 	defer cpuNs(b)()
@@ -106,4 +115,8 @@ func BenchmarkShmRequest(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
+	// Futex sleeps of the two readers per round trip: each one is a wake-up
+	// (system calls, a scheduling delay) on the request path.
+	b.ReportMetric(float64(sleeps()-before)/float64(b.N), "reader-sleeps/op")
 }

@@ -87,7 +87,7 @@ func snapshotFromWire(p *proto.Snapshot) (*Snapshot, error) {
 		}
 		s.Value = v
 	}
-	if len(p.ContextJson) > 0 {
+	if len(p.ContextJson) > 0 && string(p.ContextJson) != "{}" {
 		if err := json.Unmarshal(p.ContextJson, &s.Context); err != nil {
 			return nil, fmt.Errorf("%w: snapshot of %q: context: %v", proto.ErrMalformed, p.MachineId, err)
 		}
@@ -116,6 +116,9 @@ const maxValueDepth = 64
 // decodeStateValue reads a state value from JSON, keeping the key order:
 // a string, or an object whose values are state values.
 func decodeStateValue(data []byte) (any, error) {
+	if n := len(data); n >= 2 && data[0] == '"' && data[n-1] == '"' && plainJSON(data[1:n-1]) {
+		return string(data[1 : n-1]), nil // a state name, the common case, without the decoder
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	v, err := readStateValue(dec, 0)
 	if err != nil {
@@ -125,6 +128,17 @@ func decodeStateValue(data []byte) (any, error) {
 		return nil, errors.New("data after the state value")
 	}
 	return v, nil
+}
+
+// plainJSON reports whether b, between quotes, is a JSON string that means
+// itself: printable ASCII without '"' and '\\'.
+func plainJSON(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func readStateValue(dec *json.Decoder, depth int) (any, error) {

@@ -146,3 +146,40 @@ func FuzzSnapshotFromWire(f *testing.F) {
 		}
 	})
 }
+
+// State names decode the same with and without the decoder (the fast path
+// takes plain ASCII only).
+func TestDecodeStateValueStrings(t *testing.T) {
+	tests := []struct {
+		json string
+		want any
+		ok   bool
+	}{
+		{`"idle"`, "idle", true},
+		{`""`, "", true},
+		{`"with space.and-dots"`, "with space.and-dots", true},
+		{`"a\"b"`, `a"b`, true},
+		{`"caf\u00e9"`, "café", true},
+		{`"café"`, "café", true},
+		{`"a\\b"`, `a\b`, true},
+		{`"a" "b"`, nil, false},
+		{`"a`, nil, false},
+		{`"a"x`, nil, false},
+		{`"`, nil, false},
+		{"\"tab\there\"", nil, false}, // a control character inside a JSON string
+	}
+	for _, tt := range tests {
+		t.Run(tt.json, func(t *testing.T) {
+			got, err := decodeStateValue([]byte(tt.json))
+			if !tt.ok {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+			var std string
+			require.NoError(t, json.Unmarshal([]byte(tt.json), &std))
+			assert.Equal(t, std, got, "what encoding/json reads")
+		})
+	}
+}

@@ -35,6 +35,15 @@ type Wirer interface {
 	WireMessage() (gproto.Message, error)
 }
 
+// EventWirer is implemented by Wirers whose wire form is an *Event (such as
+// actor.Event): WireEvent returns that Event's type and payload, exactly what
+// WireMessage would put there, without building the message. Encoders use it
+// as a fast path.
+type EventWirer interface {
+	Wirer
+	WireEvent() (eventType string, payload []byte, err error)
+}
+
 // FromPID converts a proto.actor PID to its wire form. Nil stays nil.
 func FromPID(p *pactor.PID) *PID {
 	if p == nil {

@@ -15,17 +15,28 @@
 // Request, RequestFuture, Watch) then crosses processes; the facade (package
 // xorc, Config{Transport: SharedMemory}) adds routing by machine ID.
 //
-// Outbound, the core encodes envelopes (package proto) and batches them per
-// peer; a link writes each batch as one ring record (type RecordBatch) into
-// the peer's inbox, as producer id = this process's slot, through one ring
-// handle per peer slot (so this process's writes with its id are
-// serialised). A full inbox makes the write wait until the send's deadline,
-// then fail with an error wrapping ErrFull and ErrRingFull that names the
-// peer; a peer found dead fails with registry.ErrProcessDied.
+// Outbound, the core encodes envelopes (package proto) into a queue per peer
+// and returns: a one-way send is accepted once queued, and the peer's writer
+// goroutine writes the whole queue in batches of up to an eighth of the
+// inbox, each one ring record (type RecordBatch) in the peer's inbox, as
+// producer id = this process's slot, through one ring handle per peer slot
+// (so this process's writes with its id are serialised). A request, and a
+// reply to a request from that peer, is written by the sending goroutine
+// itself when nothing is queued (no hand-off on a round trip). Back-pressure:
+// while the peer's inbox is full the writer waits for room (up to
+// Options.SendTimeout, then the batch fails with an error wrapping ErrFull
+// and ErrRingFull that names the peer); the queue fills (Options.MaxQueueBytes)
+// and senders wait for room in it until their deadline, then fail with
+// ErrFull. Accepted messages that could not be written are dead letters,
+// counted (Stats.Undelivered), and the next Deliver to that process fails
+// with ErrUndelivered wrapping the cause; a peer found dead fails with
+// registry.ErrProcessDied. See remote.Core.Deliver for the exact contract.
 //
 // Inbound, the reader goroutine reads records (Read), hands each batch to the
-// core (decode, deliver to local PIDs), spins Options.Spin when the inbox is
-// empty, then sleeps on the ring's futex. It gets past a record whose
+// core (decode, deliver to local PIDs' mailboxes), spins Options.Spin when the
+// inbox is empty (ReplySpin after it sent a request: the reply is likely
+// within a round trip; RequestSpin after it received one, for the next
+// request of a request/reply loop), then sleeps on the ring's futex. It gets past a record whose
 // producer died between claim and commit (Unblock) when the registry reports
 // that process dead, and every 10 ms while stuck, never before the death is
 // known.

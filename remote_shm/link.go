@@ -175,8 +175,11 @@ func (t *Transport) read() {
 		if !t.ring.Stuck() {
 			stuckSince = time.Time{}
 			spin := t.spin
-			if t.replyExpected.Swap(false) && spin.Duration < ReplySpin {
+			reply, request := t.replyExpected.Swap(false), t.requestSeen.Swap(false)
+			if reply && spin.Duration < ReplySpin {
 				spin = Spin{Duration: ReplySpin}
+			} else if request && spin.Duration < RequestSpin {
+				spin = Spin{Duration: RequestSpin}
 			}
 			_ = t.ring.Wait(t.ctx, spin)
 			continue

@@ -49,8 +49,10 @@ type Options struct {
 	// (proto.actor sends, a context without deadline): a full inbox makes
 	// the sender wait until then and fail with ErrFull. Default 5 s.
 	SendTimeout time.Duration
-	// MaxQueueBytes bounds what may be queued for one peer while a write to
-	// it is in flight (default 8 MiB).
+	// MaxQueueBytes bounds the encoded messages queued for one peer and not
+	// yet written into its inbox (default 1 MiB, at least an eighth of the
+	// inbox): a send that finds the queue full waits for room until its
+	// deadline, then fails with ErrFull.
 	MaxQueueBytes int
 
 	// Liveness (see registry.ShmOptions): heartbeat period (default 1 s),
@@ -100,8 +102,10 @@ type Transport struct {
 	spin    Spin
 	started atomic.Bool
 	// replyExpected: a request went out since the reader last began to
-	// wait; it spins ReplySpin rather than spin.
+	// wait: it spins ReplySpin rather than spin. requestSeen: one came in:
+	// it spins RequestSpin.
 	replyExpected atomic.Bool
+	requestSeen   atomic.Bool
 	ctx           context.Context
 	cancel        context.CancelFunc
 	wg            sync.WaitGroup // the reader and the sweeper
@@ -291,6 +295,7 @@ func (t *Transport) Start(system *pactor.ActorSystem) error {
 		MaxQueueBytes: t.opts.MaxQueueBytes,
 		Logger:        t.log,
 		AwaitReply:    t.awaitReply,
+		OnRequest:     t.onRequest,
 	})
 	if err != nil {
 		return err
@@ -320,6 +325,21 @@ func (t *Transport) awaitReply() {
 	t.ring.wakeIfSleeping()
 }
 
+// RequestSpin is how long the reader spins after a request came in (unless
+// spinning is off, Options.Spin < 0): in a request/reply loop the
+// requester's next request follows the reply within one round trip, and a
+// sleeping reader would pay a futex wake-up for it. Shorter than ReplySpin:
+// the next request is a guess, the reply to our own request is not, and a
+// process that serves sparse requests spins this long after each.
+const RequestSpin = 50 * time.Microsecond
+
+// onRequest runs on the reader when a request from another process arrived.
+func (t *Transport) onRequest() {
+	if t.spin.Duration > 0 {
+		t.requestSeen.Store(true)
+	}
+}
+
 // sweepEvery is how often the transport checks the peers it talks to for
 // deaths the registry did not report (the registry reports only processes
 // its monitor saw alive: one that joined and died between two of its scans
@@ -343,10 +363,13 @@ func (t *Transport) sweep() {
 	}
 }
 
-// Deliver sends msg to target, a PID of another process of the system, and
-// reports the outcome (see remote.Core.Deliver): a full inbox past ctx's
-// deadline (ErrFull), a dead process (registry.ErrProcessDied), a message
-// without a wire form or too large.
+// Deliver sends msg to target, a PID of another process of the system (see
+// remote.Core.Deliver): a one-way message returns once queued for the
+// process's writer, a request once written into the target's inbox. It fails
+// when the queue stays full past ctx's deadline (ErrFull), the process is
+// dead (registry.ErrProcessDied), the message has no wire form or is too
+// large, or messages accepted earlier for that process were not delivered
+// (ErrUndelivered, once; they are also dead letters and counted).
 func (t *Transport) Deliver(ctx context.Context, target, sender *pactor.PID, msg any) error {
 	if t.core == nil {
 		return fmt.Errorf("shm transport: deliver before Start: %w", remote.ErrClosed)
@@ -361,6 +384,9 @@ var (
 	// ErrMessageTooLarge: an encoded message is larger than an inbox accepts
 	// (an eighth of the inbox size, minus a record header).
 	ErrMessageTooLarge = remote.ErrTooLarge
+	// ErrUndelivered: messages accepted earlier for the same process were
+	// not delivered (their write failed); it wraps the cause.
+	ErrUndelivered = remote.ErrUndelivered
 )
 
 // onDown runs for every peer the registry finds dead or departed.

@@ -23,12 +23,21 @@ func BenchmarkEncodeEnvelope(b *testing.B) {
 	target := pactor.NewPID(scheme+"b", "xorc/toggle")
 	msg := &proto.Event{Type: "T"}
 	var buf []byte
-	b.ReportAllocs()
-	for range b.N {
-		var err error
-		if buf, err = appendEnvelope(buf[:0], target, nil, msg); err != nil {
-			b.Fatal(err)
+	var cache targetCache
+	for _, tc := range []*targetCache{nil, &cache} {
+		name := "uncached"
+		if tc != nil {
+			name = "cached-target" // what a peer does: its targets' fields are cached
 		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				var err error
+				if buf, err = appendEnvelopeCached(buf[:0], tc, target, nil, msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

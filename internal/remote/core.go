@@ -27,6 +27,11 @@ var (
 	ErrClosed = errors.New("transport closed")
 	// ErrNotRemote: the address does not belong to this transport.
 	ErrNotRemote = errors.New("not an address of this transport")
+	// ErrUndelivered: messages that an earlier Deliver (or proto.actor send)
+	// to the same peer had accepted were not delivered; the error also wraps
+	// the cause (e.g. ErrFull, ErrClosed). The Deliver that returns it did
+	// not send its own message.
+	ErrUndelivered = errors.New("earlier messages not delivered")
 )
 
 // Link carries encoded batches to one peer process: the transport-specific
@@ -50,7 +55,7 @@ type Link interface {
 // Defaults of Config.
 const (
 	DefaultSendTimeout   = 5 * time.Second
-	DefaultMaxQueueBytes = 8 << 20
+	DefaultMaxQueueBytes = 1 << 20
 	DefaultMaxEnvelopes  = 1 << 16
 )
 
@@ -86,6 +91,11 @@ type Config struct {
 	// soon (a request's envelope carries its sender): the transport can get
 	// its reader ready (e.g. spinning rather than asleep in the kernel).
 	AwaitReply func()
+	// OnRequest, if set, is called by Receive for a request (an envelope
+	// with a reply address) from another process: its requester, waiting
+	// for the reply, often sends the next request soon after it (the
+	// transport can keep its reader ready for it).
+	OnRequest func()
 }
 
 // Core is the routing core of one transport in one process.
@@ -169,11 +179,27 @@ func (c *Core) Resolve(pid *pactor.PID) (pactor.Process, bool) {
 }
 
 // Deliver sends msg to target, a PID of another process, with sender as the
-// reply address (nil for a one-way message), and reports the outcome: nil
-// once the message is in the peer's inbox. It waits for room up to ctx's
-// deadline (SendTimeout when ctx has none). Errors wrap ErrFull, ErrTooLarge,
-// ErrClosed, ErrNotRemote, proto.ErrUnknownType, or the peer's death
-// (registry.ErrProcessDied), and name the target.
+// reply address (nil for a one-way message), and reports the outcome.
+//
+// A one-way message is accepted once it is encoded into the peer's queue:
+// Deliver returns nil then, without waiting for the write (the peer's writer
+// sends the queue in batches). A request (sender not nil) returns the outcome
+// of its write, nil meaning it is in the peer's inbox: the caller writes it
+// at once when the peer is idle, otherwise it goes with the queue and the
+// write it is in gives up at the request's deadline (a request still queued
+// then is taken out). A full queue (the peer's inbox stays full) makes
+// Deliver wait for room up to ctx's deadline (SendTimeout when ctx has none),
+// then fail with ErrFull.
+//
+// A message that was accepted and then not delivered (its write failed, or
+// the peer went down with it queued) is reported: it goes to dead letters,
+// the Undelivered counter counts it, and the next Deliver to that peer fails
+// with an error wrapping ErrUndelivered and the cause (a dead peer's
+// registry.ErrProcessDied instead, for that and every later Deliver).
+//
+// Errors wrap ErrFull, ErrTooLarge, ErrClosed, ErrNotRemote, ErrUndelivered,
+// proto.ErrUnknownType, or the peer's death (registry.ErrProcessDied), and
+// name the target. A Deliver that fails did not send msg.
 func (c *Core) Deliver(ctx context.Context, target, sender *pactor.PID, msg any) error {
 	if target == nil {
 		return fmt.Errorf("deliver: %w: nil target", proto.ErrMalformed)
@@ -186,11 +212,24 @@ func (c *Core) Deliver(ctx context.Context, target, sender *pactor.PID, msg any)
 	}
 	deadline, _ := ctx.Deadline() // zero: the send timeout, from when a wait starts
 	p := c.peer(target.Address)
-	if err := p.send(target, sender, msg, deadline, nil); err != nil {
+	urgent := sender != nil || p.takeReply()
+	if err := p.send(target, sender, msg, deadline, urgent, true); err != nil {
 		c.ctr.add(CSendErrors, 1)
 		return fmt.Errorf("deliver to %s/%s: %w", target.Address, target.Id, err)
 	}
 	return nil
+}
+
+// owe notes that an envelope with a reply address arrived from the process at
+// address: the next message to it is probably the reply, which is then
+// written at once rather than queued for the writer.
+func (c *Core) owe(address string) {
+	if v, ok := c.peers.Load(address); ok {
+		v.(*peer).owe()
+	}
+	if c.cfg.OnRequest != nil {
+		c.cfg.OnRequest()
+	}
 }
 
 // peer returns the live peer at address, dialing it if needed, or a dead

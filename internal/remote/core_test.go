@@ -33,6 +33,7 @@ type memNet struct {
 	mu       sync.Mutex
 	cores    map[string]*Core
 	gate     chan struct{} // when set, every Send waits for it (or its deadline)
+	fail     error         // when set, every Send (past the gate) fails with it
 	inGate   atomic.Int32  // Sends waiting at the gate
 	maxBatch int
 	batches  [][]byte
@@ -66,6 +67,10 @@ func (l *memLink) Send(deadline time.Time, batch []byte) error {
 		}
 	}
 	l.net.mu.Lock()
+	if err := l.net.fail; err != nil {
+		l.net.mu.Unlock()
+		return fmt.Errorf("%s: %w", l.addr, err)
+	}
 	dst := l.net.cores[l.addr]
 	l.net.batches = append(l.net.batches, append([]byte(nil), batch...))
 	l.net.mu.Unlock()
@@ -79,6 +84,12 @@ func (l *memLink) Send(deadline time.Time, batch []byte) error {
 func (n *memNet) closeGate() {
 	n.mu.Lock()
 	n.gate = make(chan struct{})
+	n.mu.Unlock()
+}
+
+func (n *memNet) setFail(err error) {
+	n.mu.Lock()
+	n.fail = err
 	n.mu.Unlock()
 }
 
@@ -181,9 +192,8 @@ func TestPlainProtoactorAcrossCores(t *testing.T) {
 	assert.Equal(t, "re:deliver", (<-reply).(*proto.Event).Type)
 	<-e.got
 
-	sa := a.core.Stats()
-	assert.Equal(t, uint64(3), sa.Sent)
-	assert.Equal(t, uint64(3), sa.SentBatches, "sequential sends to an idle peer are written at once, one batch each")
+	require.Eventually(t, func() bool { return a.core.Stats().Sent == 3 }, 5*time.Second, time.Millisecond)
+	assert.Equal(t, uint64(3), a.core.Stats().SentBatches, "sequential sends to an idle peer go out one batch each")
 	assert.Equal(t, uint64(3), b.core.Stats().Received)
 	// Two replies, counted once handed on (after the test saw them).
 	require.Eventually(t, func() bool { return b.core.Stats().Sent == 2 && a.core.Stats().Received == 2 }, 5*time.Second, time.Millisecond)
@@ -230,11 +240,14 @@ func TestDeliverErrors(t *testing.T) {
 	assert.GreaterOrEqual(t, a.core.Stats().EncodeErrors, uint64(2))
 
 	t.Run("full", func(t *testing.T) {
+		// A request to an idle peer is written by the caller: a full link
+		// fails it at its deadline.
 		net.closeGate()
 		defer net.openGate()
 		ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
-		err := a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "x"})
+		sender := pactor.NewPID(a.addr, "asker")
+		err := a.core.Deliver(ctx, echoPID, sender, &proto.Event{Type: "x"})
 		require.ErrorIs(t, err, ErrFull)
 		assert.Contains(t, err.Error(), b.addr, "the error names the target")
 	})
@@ -251,8 +264,9 @@ func TestDeliverErrors(t *testing.T) {
 	})
 }
 
-// While a write is in flight, later sends queue and go out as one batch.
-func TestBatchingUnderLoad(t *testing.T) {
+// One-way sends return once queued: a single sender's events go out in
+// batches while the writer is busy, in order.
+func TestOneWayBatchesFromOneSender(t *testing.T) {
 	net := newNet()
 	a, b := newNode(t, net, "a"), newNode(t, net, "b")
 	const n = 50
@@ -261,26 +275,178 @@ func TestBatchingUnderLoad(t *testing.T) {
 	ctx := context.Background()
 
 	net.closeGate()
-	first := make(chan error, 1)
-	go func() { first <- a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "0"}) }()
-	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
+	require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "0"}), "accepted without waiting for the write")
+	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond, "the writer took it")
 	for i := 1; i <= n; i++ {
-		a.sys.Root.Send(echoPID, &proto.Event{Type: fmt.Sprint(i)}) // queued behind the write in flight
+		if i%2 == 0 {
+			require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: fmt.Sprint(i)}))
+		} else {
+			a.sys.Root.Send(echoPID, &proto.Event{Type: fmt.Sprint(i)})
+		}
 	}
+	assert.Equal(t, uint64(0), a.core.Stats().Sent, "nothing written yet")
 	net.openGate()
-	require.NoError(t, <-first)
 	for i := 0; i <= n; i++ {
 		assert.Equal(t, fmt.Sprint(i), <-e.got, "in order")
 	}
+	require.Eventually(t, func() bool { return a.core.Stats().Sent == n+1 }, 5*time.Second, time.Millisecond)
 	st := a.core.Stats()
-	assert.Equal(t, uint64(n+1), st.Sent)
 	assert.Equal(t, uint64(2), st.SentBatches, "the first alone, then everything queued meanwhile in one batch")
 	assert.Equal(t, uint64(2), b.core.Stats().ReceivedBatches)
 }
 
-// Messages queued for a peer that dies are reported: errors to Deliver
-// callers, dead letters (and a fast DeadLetterResponse to requests) for
-// proto.actor sends.
+// A queue larger than a link write goes out in several writes, each at most
+// MaxBatch, split at envelope boundaries.
+func TestQueueSplitIntoBatches(t *testing.T) {
+	net := newNet()
+	net.maxBatch = 200
+	a, b := newNode(t, net, "a", func(c *Config) { c.MaxQueueBytes = 10_000 }), newNode(t, net, "b")
+	const n = 40
+	e, _ := spawnEcho(t, b, "echo", n+1)
+	echoPID := pactor.NewPID(b.addr, "echo")
+	ctx := context.Background()
+	net.closeGate()
+	require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "first"}))
+	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
+	for i := range n {
+		require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: fmt.Sprintf("event-%02d", i)}))
+	}
+	net.openGate()
+	assert.Equal(t, "first", <-e.got)
+	for i := range n {
+		assert.Equal(t, fmt.Sprintf("event-%02d", i), <-e.got)
+	}
+	require.Eventually(t, func() bool { return a.core.Stats().Sent == n+1 }, 5*time.Second, time.Millisecond)
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	require.Greater(t, len(net.batches), 3, "the queue was split")
+	for i, bt := range net.batches {
+		assert.LessOrEqual(t, len(bt), net.maxBatch, "batch %d", i)
+	}
+}
+
+// Messages accepted and then lost (the write failed later) are reported:
+// dead letters (a request fails at once), counters, and the next Deliver to
+// the peer fails with the cause; the one after it is sent again.
+func TestAcceptedThenLostReported(t *testing.T) {
+	net := newNet()
+	a, b := newNode(t, net, "a"), newNode(t, net, "b")
+	e, _ := spawnEcho(t, b, "echo", 4)
+	echoPID := pactor.NewPID(b.addr, "echo")
+	ctx := context.Background()
+	var deadLetters atomic.Int64
+	a.sys.EventStream.Subscribe(func(evt any) {
+		if _, ok := evt.(*pactor.DeadLetterEvent); ok {
+			deadLetters.Add(1)
+		}
+	})
+
+	net.closeGate()
+	require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "lost 1"}))
+	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
+	require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "lost 2"}))
+	fut := a.sys.Root.RequestFuture(echoPID, &proto.Event{Type: "lost request"}, 10*time.Second) // queued behind
+	waiting := make(chan error, 1)
+	go func() {
+		waiting <- a.core.Deliver(ctx, echoPID, pactor.NewPID(a.addr, "asker"), &proto.Event{Type: "waits"})
+	}()
+	require.Eventually(t, func() bool {
+		p, _ := a.core.peers.Load(b.addr)
+		p.(*peer).mu.Lock()
+		defer p.(*peer).mu.Unlock()
+		return len(p.(*peer).qWait) == 1
+	}, 5*time.Second, time.Millisecond)
+	net.setFail(fmt.Errorf("broken pipe: %w", ErrFull))
+	net.openGate()
+	err := <-waiting
+	require.ErrorIs(t, err, ErrFull, "a queued request's Deliver gets the outcome of its write")
+	assert.Contains(t, err.Error(), b.addr)
+
+	t0 := time.Now()
+	_, err = fut.Result()
+	require.ErrorIs(t, err, pactor.ErrDeadLetter, "the queued request fails at once, not at its timeout")
+	assert.Less(t, time.Since(t0), 5*time.Second)
+	require.Eventually(t, func() bool { return a.core.Stats().Undelivered == 3 }, 5*time.Second, time.Millisecond, "the Deliver that got its error is not counted again")
+	require.Eventually(t, func() bool { return deadLetters.Load() >= 2 }, 5*time.Second, time.Millisecond, "the one-way messages are dead letters")
+	st := a.core.Stats()
+	assert.Equal(t, uint64(3), st.DeadLettersOut)
+	assert.Equal(t, uint64(4), st.SendErrors)
+	assert.Equal(t, uint64(0), st.Sent)
+
+	net.setFail(nil)
+	err = a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "refused"})
+	require.ErrorIs(t, err, ErrUndelivered)
+	require.ErrorIs(t, err, ErrFull, "the cause is wrapped")
+	assert.Contains(t, err.Error(), "3 earlier message(s)")
+	assert.Contains(t, err.Error(), b.addr)
+	require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "sent"}), "reported once")
+	assert.Equal(t, "sent", <-e.got, "the refused message was not sent")
+}
+
+// A request queued behind a write that cannot complete fails at its own
+// deadline: it is taken out of the queue, which keeps everything else in
+// order and in parts of at most MaxBatch.
+func TestQueuedRequestDeadline(t *testing.T) {
+	net := newNet()
+	net.maxBatch = 200
+	a, b := newNode(t, net, "a"), newNode(t, net, "b")
+	e, _ := spawnEcho(t, b, "echo", 64)
+	echoPID := pactor.NewPID(b.addr, "echo")
+	bg := context.Background()
+	net.closeGate()
+	require.NoError(t, a.core.Deliver(bg, echoPID, nil, &proto.Event{Type: "first"}))
+	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
+	var want []string
+	for i := range 10 {
+		want = append(want, fmt.Sprintf("before-%d", i))
+		require.NoError(t, a.core.Deliver(bg, echoPID, nil, &proto.Event{Type: want[len(want)-1]}))
+	}
+	waiters := func() int {
+		p, _ := a.core.peers.Load(b.addr)
+		p.(*peer).mu.Lock()
+		defer p.(*peer).mu.Unlock()
+		return len(p.(*peer).qWait)
+	}
+	ctx, cancel := context.WithTimeout(bg, 300*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	gaveUp := make(chan error, 1)
+	go func() {
+		gaveUp <- a.core.Deliver(ctx, echoPID, pactor.NewPID(a.addr, "asker"), &proto.Event{Type: "request"})
+	}()
+	require.Eventually(t, func() bool { return waiters() == 1 }, 5*time.Second, time.Millisecond)
+	other := make(chan error, 1)
+	go func() { // a request without deadline, queued after the one that gives up
+		other <- a.core.Deliver(bg, echoPID, pactor.NewPID(a.addr, "patient"), &proto.Event{Type: "patient"})
+	}()
+	require.Eventually(t, func() bool { return waiters() == 2 }, 5*time.Second, time.Millisecond)
+	err := <-gaveUp
+	require.ErrorIs(t, err, ErrFull)
+	assert.Contains(t, err.Error(), b.addr)
+	assert.Less(t, time.Since(t0), 4*time.Second, "not the link's 5 s send timeout")
+	want = append(want, "patient")
+	for i := range 10 {
+		want = append(want, fmt.Sprintf("after-%d", i))
+		require.NoError(t, a.core.Deliver(bg, echoPID, nil, &proto.Event{Type: want[len(want)-1]}))
+	}
+	net.openGate()
+	require.NoError(t, <-other)
+	assert.Equal(t, "first", <-e.got)
+	for _, w := range want {
+		assert.Equal(t, w, <-e.got, "the request that gave up was not sent")
+	}
+	require.Eventually(t, func() bool { return a.core.Stats().Sent == 22 }, 5*time.Second, time.Millisecond)
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	for i, bt := range net.batches {
+		assert.LessOrEqual(t, len(bt), net.maxBatch, "batch %d", i)
+		assert.NotEmpty(t, bt, "batch %d", i)
+	}
+}
+
+// Messages queued for a peer that dies are reported: dead letters (and a
+// fast DeadLetterResponse to requests), counters, and every later Deliver
+// fails with the death.
 func TestQueuedReportedWhenPeerDies(t *testing.T) {
 	net := newNet()
 	a, b := newNode(t, net, "a"), newNode(t, net, "b")
@@ -296,50 +462,101 @@ func TestQueuedReportedWhenPeerDies(t *testing.T) {
 	})
 	net.closeGate()
 	inFlight := make(chan error, 1)
-	go func() { inFlight <- a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "in flight"}) }()
+	go func() {
+		inFlight <- a.core.Deliver(ctx, echoPID, pactor.NewPID(a.addr, "asker"), &proto.Event{Type: "request in flight"})
+	}()
 	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
-	queued := make(chan error, 1)
-	go func() { queued <- a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "queued"}) }()
+	require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "queued"}))
 	fut := a.sys.Root.RequestFuture(echoPID, &proto.Event{Type: "queued request"}, 10*time.Second)
 	a.sys.Root.Send(echoPID, &proto.Event{Type: "queued one-way"})
-	time.Sleep(20 * time.Millisecond) // let the goroutine queue its envelope
 
 	a.core.PeerDown(b.addr, fmt.Errorf("%w: killed", registry.ErrProcessDied))
-	require.ErrorIs(t, <-queued, registry.ErrProcessDied)
 	t0 := time.Now()
 	_, err := fut.Result()
 	require.ErrorIs(t, err, pactor.ErrDeadLetter, "the request fails at once, not at its timeout")
 	assert.Less(t, time.Since(t0), 5*time.Second)
 	require.Eventually(t, func() bool { return deadLetters.Load() >= 2 }, 5*time.Second, time.Millisecond)
 	st := a.core.Stats()
-	assert.Equal(t, uint64(2), st.DeadLettersOut)
+	assert.Equal(t, uint64(3), st.DeadLettersOut)
+	assert.Equal(t, uint64(3), st.Undelivered)
 	assert.GreaterOrEqual(t, st.SendErrors, uint64(3))
 
-	net.openGate() // the write in flight ends (delivered or not, it is reported)
+	net.openGate() // the write in flight ends (delivered or not, its caller learns it)
 	<-inFlight
 	err = a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "after"})
 	require.ErrorIs(t, err, registry.ErrProcessDied)
 }
 
+// A full queue (the writer is stuck behind a full link) makes senders wait
+// until their deadline, then fail with ErrFull.
 func TestQueueFull(t *testing.T) {
 	net := newNet()
+	net.maxBatch = 256
 	a, b := newNode(t, net, "a", func(c *Config) { c.MaxQueueBytes = 1 }), newNode(t, net, "b")
-	spawnEcho(t, b, "echo", 0)
+	e, _ := spawnEcho(t, b, "echo", 64)
 	echoPID := pactor.NewPID(b.addr, "echo")
 	net.closeGate()
-	defer net.openGate()
-	go func() { _ = a.core.Deliver(context.Background(), echoPID, nil, &proto.Event{Type: "in flight"}) }()
+	require.NoError(t, a.core.Deliver(context.Background(), echoPID, nil, &proto.Event{Type: "in flight"}))
 	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
-	go func() { _ = a.core.Deliver(context.Background(), echoPID, nil, &proto.Event{Type: "queued"}) }()
-	require.Eventually(t, func() bool {
-		p, _ := a.core.peers.Load(b.addr)
-		return p != nil && p.(*peer).queued() > 0
-	}, 5*time.Second, time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
-	defer cancel()
-	err := a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "no room"})
+	// The queue holds at least one link write (MaxBatch), whatever MaxQueueBytes says.
+	queued := 0
+	var err error
+	for queued < 64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		err = a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: fmt.Sprintf("q%02d", queued)})
+		cancel()
+		if err != nil {
+			break
+		}
+		queued++
+	}
 	require.ErrorIs(t, err, ErrFull)
+	assert.Contains(t, err.Error(), b.addr)
+	assert.Greater(t, queued, 3)
+	p, _ := a.core.peers.Load(b.addr)
+	assert.LessOrEqual(t, p.(*peer).queued(), 256)
 	assert.Equal(t, uint64(1), a.core.Stats().QueueFull)
+
+	// Room again once the link drains: the next send is accepted.
+	net.openGate()
+	require.NoError(t, a.core.Deliver(context.Background(), echoPID, nil, &proto.Event{Type: "after"}))
+	assert.Equal(t, "in flight", <-e.got)
+	for i := range queued {
+		assert.Equal(t, fmt.Sprintf("q%02d", i), <-e.got)
+	}
+	assert.Equal(t, "after", <-e.got)
+}
+
+// A reply to a request from the peer is urgent: when the link is idle the
+// responder writes it itself rather than waking the writer.
+func TestReplyToPeerIsUrgent(t *testing.T) {
+	net := newNet()
+	a, b := newNode(t, net, "a"), newNode(t, net, "b")
+	release := make(chan struct{})
+	pid, err := b.sys.Root.SpawnNamed(pactor.PropsFromFunc(func(c pactor.Context) {
+		if _, ok := c.Message().(*proto.Event); ok {
+			<-release
+			c.Respond(&proto.Event{Type: "answer"})
+		}
+	}), "slow")
+	require.NoError(t, err)
+	_ = pid
+	remotePID := pactor.NewPID(b.addr, "slow")
+	// Dial b -> a first, so that b's core knows the peer the request comes from.
+	b.sys.Root.Send(pactor.NewPID(a.addr, "nobody"), &proto.Event{Type: "hello"})
+	require.Eventually(t, func() bool { return b.core.Stats().Sent == 1 }, 5*time.Second, time.Millisecond)
+
+	fut := a.sys.Root.RequestFuture(remotePID, &proto.Event{Type: "ask"}, 5*time.Second)
+	v, ok := b.core.peers.Load(a.addr)
+	require.True(t, ok)
+	pb := v.(*peer)
+	require.Eventually(t, func() bool { return pb.replies.Load() == 1 }, 5*time.Second, time.Millisecond, "b owes a a reply")
+	close(release)
+	res, err := fut.Result()
+	require.NoError(t, err)
+	assert.Equal(t, "answer", res.(*proto.Event).Type)
+	assert.Equal(t, int32(0), pb.replies.Load(), "the reply took it")
+	require.Eventually(t, func() bool { return b.core.Stats().Sent == 2 }, 5*time.Second, time.Millisecond)
 }
 
 // watcher records the Terminated messages it gets.
@@ -429,6 +646,11 @@ func TestReceiveBadInput(t *testing.T) {
 		require.NoError(t, err)
 		return env
 	}
+	encTo := func(addr, id string, msg any) *proto.Envelope {
+		env, err := proto.Encode(pactor.NewPID(addr, id), nil, msg)
+		require.NoError(t, err)
+		return env
+	}
 	batch := func(envs ...*proto.Envelope) []byte {
 		data, err := proto.AppendBatch(nil, envs)
 		require.NoError(t, err)
@@ -452,6 +674,9 @@ func TestReceiveBadInput(t *testing.T) {
 		{"payload that does not decode", batch(&proto.Envelope{Target: &proto.PID{Address: b.addr, Id: "echo"}, TypeName: "xorc.v1.Event", Payload: []byte{0xff}}), nil, 1, 0},
 		{"system flag on a user message", batch(&proto.Envelope{Target: &proto.PID{Address: b.addr, Id: "echo"}, TypeName: "xorc.v1.Event", System: true}), nil, 1, 0},
 		{"empty batch", nil, nil, 0, 0},
+		{"watch without watcher (to nobody: proto.actor's dead letters would send Terminated to nil)", batch(encTo(b.addr, "nobody", &pactor.Watch{})), nil, 1, 0},
+		{"unwatch without watcher", batch(enc(b.addr, &pactor.Unwatch{})), nil, 1, 0},
+		{"terminated without who, then a good one", batch(enc(b.addr, &pactor.Terminated{}), enc(b.addr, &proto.Event{Type: "after system"})), []string{"after system"}, 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

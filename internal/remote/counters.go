@@ -17,7 +17,7 @@ const (
 	CDeadLettersOut                // outbound messages reported as dead letters
 	CQueueFull                     // sends that found the peer's queue full and waited
 	CEncodeErrors                  // messages without a wire form, or too large
-	CUndelivered                   // envelopes a link accepted, then reported undelivered (Core.Undelivered)
+	CUndelivered                   // envelopes accepted for a peer and then not delivered (write failed, peer down, link reported them: Core.Undelivered), each a dead letter
 
 	CReceived        // envelopes delivered to local processes
 	CReceivedBatches // batches received

@@ -10,19 +10,34 @@
 //     It returns one pactor.Process per peer, so plain proto.actor code
 //     (Send, Request, RequestFuture, Watch, Stop, replies to futures) crosses
 //     processes unchanged.
-//   - Outbound, a peer encodes each message into an envelope (package proto)
-//     and batches envelopes per destination: when nothing is queued for the
-//     peer the sender writes its envelope at once itself (no hand-off, no
-//     added delay); while a write is in flight, later envelopes queue and the
-//     peer's writer goroutine sends everything queued as one Batch, so batches
-//     grow with the load.
-//   - Deliver is the reporting send behind the facade's Transport seam: it
-//     returns the outcome of the write (a full inbox past the deadline, a dead
-//     peer wrapping registry.ErrProcessDied, a message without a wire form or
-//     too large). Plain proto.actor sends cannot return errors; theirs are
-//     reported as dead letters (the proto.actor DeadLetter process: requests
-//     get a DeadLetterResponse at once) and counted. Nothing is dropped
-//     silently.
+//   - Outbound, the sending goroutine encodes each message into an envelope
+//     (package proto) straight into the peer's queue (one buffer of Batch
+//     fields) and returns; the peer's writer goroutine takes the whole queue
+//     at once and writes it in as few link writes as the link's MaxBatch
+//     allows, so batches grow with the load even from a single sender.
+//     Urgent messages skip the hand-off when the peer is idle (nothing
+//     queued, no write in flight): a request (it carries a reply address)
+//     and a reply to a request that came from that peer are written by the
+//     sending goroutine itself, so a round trip wakes no writer.
+//   - Back-pressure: the queue per peer is bounded (Config.MaxQueueBytes).
+//     While the peer's inbox is full the writer waits for room, the queue
+//     fills, and senders wait for room in it until their deadline, then fail
+//     with ErrFull naming the peer.
+//   - Deliver is the reporting send behind the facade's Transport seam. The
+//     contract: a one-way Deliver returns nil once its message is accepted
+//     (queued); a request's Deliver returns the outcome of its write (nil:
+//     in the peer's inbox). A Deliver that fails did not send its message:
+//     ErrFull (no room before the deadline), a dead peer (wrapping
+//     registry.ErrProcessDied), ErrTooLarge or proto.ErrUnknownType (no wire
+//     form), ErrClosed. What fails after it was accepted (a write that ran
+//     out of time, a peer that died with messages queued) is never silent:
+//     each message goes to dead letters (the proto.actor DeadLetter process:
+//     a request gets a DeadLetterResponse at once), the Undelivered and
+//     SendErrors counters count it, and the next Deliver to that peer fails
+//     with an error wrapping ErrUndelivered and the cause (for a dead peer,
+//     that and every later Deliver fails with its death). Plain proto.actor
+//     sends cannot return errors: theirs are reported as dead letters and
+//     counted.
 //   - Inbound, Receive decodes a Batch (untrusted bytes) and delivers each
 //     envelope to its local process with its sender, system messages
 //     (Watch, Unwatch, Terminated, Stop) included. An envelope that does not

@@ -11,8 +11,9 @@ package remote
 // both agree.
 
 import (
+	"bytes"
 	"fmt"
-	"hash/fnv"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -88,6 +89,48 @@ func validPID(p *pactor.PID) bool { return utf8.ValidString(p.Address) && utf8.V
 // the reply address) to buf as a Batch field. msg may be a
 // *pactor.MessageEnvelope; it must have a wire form (proto.WireForm).
 func appendEnvelope(buf []byte, target, sender *pactor.PID, msg any) ([]byte, error) {
+	return appendEnvelopeCached(buf, nil, target, sender, msg)
+}
+
+// eventTypeField is the type_name field of every event envelope.
+var eventTypeField = protowire.AppendString(protowire.AppendTag(nil, fEnvTypeName, protowire.BytesType), string(eventName))
+
+// targetField is the encoding of a target PID as an Envelope's field 1.
+type targetField struct {
+	addr, id string
+	req      uint32
+	field    []byte
+}
+
+// targetCache keeps the encoded target fields of the PIDs a peer is sent to
+// most (by a hash of the id), so that an envelope to one of them costs a
+// copy: no sizing, no UTF-8 check, no field-by-field encoding.
+type targetCache [8]atomic.Pointer[targetField]
+
+// appendTarget appends target as an Envelope's field 1; false if its
+// strings are not valid UTF-8.
+func (tc *targetCache) appendTarget(buf []byte, target *pactor.PID) ([]byte, bool) {
+	var slot *atomic.Pointer[targetField]
+	if tc != nil {
+		slot = &tc[hashString(target.Id)&7]
+		if f := slot.Load(); f != nil && f.id == target.Id && f.addr == target.Address && f.req == target.RequestId {
+			return append(buf, f.field...), true
+		}
+	}
+	if !validPID(target) {
+		return buf, false
+	}
+	start := len(buf)
+	buf = appendPID(buf, fEnvTarget, target, sizePID(target))
+	if slot != nil {
+		slot.Store(&targetField{addr: target.Address, id: target.Id, req: target.RequestId, field: append([]byte(nil), buf[start:]...)})
+	}
+	return buf, true
+}
+
+// appendEnvelopeCached is appendEnvelope with a cache of target fields
+// (tc may be nil).
+func appendEnvelopeCached(buf []byte, tc *targetCache, target, sender *pactor.PID, msg any) ([]byte, error) {
 	if target == nil || target.Id == "" {
 		return buf, fmt.Errorf("%w: envelope without target", proto.ErrMalformed)
 	}
@@ -104,33 +147,70 @@ func appendEnvelope(buf []byte, target, sender *pactor.PID, msg any) ([]byte, er
 		}
 		msg = me.Message
 	}
-	pm, err := proto.WireForm(msg)
-	if err != nil {
-		return buf, fmt.Errorf("encoding for %s/%s: %w", target.Address, target.Id, err)
+	// Events, the common case, without building a *proto.Event.
+	var (
+		evType    string
+		evPayload []byte
+		isEvent   bool
+		pm        gproto.Message
+	)
+	switch m := msg.(type) {
+	case proto.EventWirer:
+		t, p, err := m.WireEvent()
+		if err != nil {
+			return buf, fmt.Errorf("encoding for %s/%s: %w: %T: %v", target.Address, target.Id, proto.ErrUnknownType, msg, err)
+		}
+		evType, evPayload, isEvent = t, p, true
+	case *proto.Event:
+		if m != nil {
+			evType, evPayload, isEvent = m.Type, m.Payload, true
+		}
 	}
-	if !validPID(target) || (sender != nil && !validPID(sender)) {
+	if !isEvent {
+		var err error
+		if pm, err = proto.WireForm(msg); err != nil {
+			return buf, fmt.Errorf("encoding for %s/%s: %w", target.Address, target.Id, err)
+		}
+		if ev, ok := pm.(*proto.Event); ok {
+			if ev == nil {
+				return buf, fmt.Errorf("encoding for %s/%s: %w: nil *proto.Event", target.Address, target.Id, proto.ErrUnknownType)
+			}
+			evType, evPayload, isEvent = ev.Type, ev.Payload, true
+		}
+	}
+	if sender != nil && !validPID(sender) {
 		return buf, fmt.Errorf("%w: PID for %s/%s is not valid UTF-8", proto.ErrMalformed, target.Address, target.Id)
 	}
-	typeName := string(pm.ProtoReflect().Descriptor().FullName())
-	ev, isEvent := pm.(*proto.Event)
-	var payloadSize int
+	var payloadSize, typeFieldSize int
+	var typeName string
+	system := false
 	if isEvent {
-		if !utf8.ValidString(ev.Type) {
+		if !utf8.ValidString(evType) {
 			return buf, fmt.Errorf("%w: event type is not valid UTF-8 (for %s/%s)", proto.ErrMalformed, target.Address, target.Id)
 		}
-		if ev.Type != "" {
-			payloadSize += sizeBytesField(len(ev.Type))
+		if evType != "" {
+			payloadSize += sizeBytesField(len(evType))
 		}
-		if len(ev.Payload) > 0 {
-			payloadSize += sizeBytesField(len(ev.Payload))
+		if len(evPayload) > 0 {
+			payloadSize += sizeBytesField(len(evPayload))
 		}
+		typeFieldSize = len(eventTypeField)
 	} else {
+		typeName = string(pm.ProtoReflect().Descriptor().FullName())
+		typeFieldSize = sizeBytesField(len(typeName))
 		payloadSize = gproto.Size(pm)
+		_, system = pm.(pactor.SystemMessage)
 	}
-	_, system := pm.(pactor.SystemMessage)
 
-	targetSize := sizePID(target)
-	size := sizeBytesField(targetSize) + sizeBytesField(len(typeName))
+	// The target goes first: encode it at the end of buf, then move it
+	// behind the envelope's tag and length once the size is known.
+	start := len(buf)
+	buf, ok := tc.appendTarget(buf, target)
+	if !ok {
+		return buf[:start], fmt.Errorf("%w: PID for %s/%s is not valid UTF-8", proto.ErrMalformed, target.Address, target.Id)
+	}
+	targetLen := len(buf) - start
+	size := targetLen + typeFieldSize
 	senderSize := 0
 	if sender != nil {
 		senderSize = sizePID(sender)
@@ -142,30 +222,36 @@ func appendEnvelope(buf []byte, target, sender *pactor.PID, msg any) ([]byte, er
 	if system {
 		size += protowire.SizeTag(fEnvSystem) + 1
 	}
+	head := protowire.SizeTag(fBatchEnvelope) + protowire.SizeVarint(uint64(size))
+	buf = slices.Grow(buf, head+size-targetLen)[:start+head+targetLen]
+	copy(buf[start+head:], buf[start:start+targetLen])
+	h := protowire.AppendTag(buf[start:start], fBatchEnvelope, protowire.BytesType)
+	protowire.AppendVarint(h, uint64(size))
 
-	start := len(buf)
-	buf = protowire.AppendTag(buf, fBatchEnvelope, protowire.BytesType)
-	buf = protowire.AppendVarint(buf, uint64(size))
-	buf = appendPID(buf, fEnvTarget, target, targetSize)
 	if sender != nil {
 		buf = appendPID(buf, fEnvSender, sender, senderSize)
 	}
-	buf = protowire.AppendTag(buf, fEnvTypeName, protowire.BytesType)
-	buf = protowire.AppendString(buf, typeName)
+	if isEvent {
+		buf = append(buf, eventTypeField...)
+	} else {
+		buf = protowire.AppendTag(buf, fEnvTypeName, protowire.BytesType)
+		buf = protowire.AppendString(buf, typeName)
+	}
 	if payloadSize > 0 {
 		buf = protowire.AppendTag(buf, fEnvPayload, protowire.BytesType)
 		buf = protowire.AppendVarint(buf, uint64(payloadSize))
 		if isEvent {
-			if ev.Type != "" {
+			if evType != "" {
 				buf = protowire.AppendTag(buf, fEventType, protowire.BytesType)
-				buf = protowire.AppendString(buf, ev.Type)
+				buf = protowire.AppendString(buf, evType)
 			}
-			if len(ev.Payload) > 0 {
+			if len(evPayload) > 0 {
 				buf = protowire.AppendTag(buf, fEventPayload, protowire.BytesType)
-				buf = protowire.AppendBytes(buf, ev.Payload)
+				buf = protowire.AppendBytes(buf, evPayload)
 			}
 		} else {
 			before := len(buf)
+			var err error
 			buf, err = gproto.MarshalOptions{UseCachedSize: true}.MarshalAppend(buf, pm)
 			if err != nil {
 				return buf[:start], fmt.Errorf("%w: marshal %s for %s/%s: %v", proto.ErrMalformed, typeName, target.Address, target.Id, err)
@@ -190,12 +276,32 @@ type fastIn struct {
 	types   map[string]protoreflect.MessageType
 	pids    [256]atomic.Pointer[pactor.PID] // by a hash of the id
 	addrs   [64]atomic.Pointer[string]      // interned sender addresses
+	evTypes [64]atomic.Pointer[string]      // interned event types
+	// last is the last target field that decoded to a PID of this process:
+	// the next envelope for it skips parsing and checking it.
+	last atomic.Pointer[rawTarget]
 }
 
+type rawTarget struct {
+	raw []byte
+	pid *pactor.PID
+}
+
+// hashBytes is FNV-1a.
 func hashBytes(b []byte) uint32 {
-	h := fnv.New32a()
-	_, _ = h.Write(b)
-	return h.Sum32()
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return h
+}
+
+func hashString(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
 }
 
 func (f *fastIn) messageType(name []byte) protoreflect.MessageType {
@@ -233,6 +339,20 @@ func (f *fastIn) localPID(addr string, id []byte) *pactor.PID {
 	p := &pactor.PID{Address: addr, Id: string(id)}
 	slot.Store(p)
 	return p
+}
+
+// eventType interns an event type (valid UTF-8).
+func (f *fastIn) eventType(b []byte) string {
+	if len(b) <= 1 {
+		return string(b) // no allocation
+	}
+	slot := &f.evTypes[hashBytes(b)&63]
+	if s := slot.Load(); s != nil && *s == string(b) {
+		return *s
+	}
+	s := string(b)
+	slot.Store(&s)
+	return s
 }
 
 func (f *fastIn) address(b []byte) string {
@@ -282,7 +402,7 @@ func pidFields(b []byte) (addr, id []byte, reqID uint32, ok bool) {
 }
 
 // decodeEvent decodes a canonical xorc.v1.Event.
-func decodeEvent(b []byte) (*proto.Event, bool) {
+func (f *fastIn) decodeEvent(b []byte) (*proto.Event, bool) {
 	ev := &proto.Event{}
 	var seen [3]bool
 	for len(b) > 0 {
@@ -301,7 +421,7 @@ func decodeEvent(b []byte) (*proto.Event, bool) {
 			if !utf8.Valid(v) {
 				return nil, false
 			}
-			ev.Type = string(v)
+			ev.Type = f.eventType(v)
 		} else if len(v) > 0 {
 			ev.Payload = append([]byte(nil), v...)
 		}
@@ -312,18 +432,21 @@ func decodeEvent(b []byte) (*proto.Event, bool) {
 // fastReceive delivers a common envelope; false leaves it to the general
 // path (which also produces every error).
 func (c *Core) fastReceive(data []byte) bool {
-	id, out, ok := c.fastDecode(data)
+	pid, out, ok := c.fastDecode(data)
 	if !ok {
 		return false
 	}
-	c.sys.Root.Send(c.fast.localPID(c.addr, id), out)
+	if me, ok := out.(*pactor.MessageEnvelope); ok && me.Sender.Address != c.addr {
+		c.owe(me.Sender.Address)
+	}
+	c.sys.Root.Send(pid, out)
 	c.ctr.add(CReceived, 1)
 	return true
 }
 
 // fastDecode decodes a common envelope: the target's id and what to hand to
 // it (the message, or a *pactor.MessageEnvelope with the sender).
-func (c *Core) fastDecode(data []byte) (targetID []byte, out any, ok bool) {
+func (c *Core) fastDecode(data []byte) (targetPID *pactor.PID, out any, ok bool) {
 	var target, sender, typeName, payload []byte
 	var hasSender, system bool
 	var seen [8]bool
@@ -370,17 +493,28 @@ func (c *Core) fastDecode(data []byte) (targetID []byte, out any, ok bool) {
 	if system || !seen[fEnvTarget] {
 		return nil, nil, false
 	}
-	taddr, tid, treq, ok := pidFields(target)
-	if !ok || len(tid) == 0 || treq != 0 || string(taddr) != c.addr {
-		return nil, nil, false
-	}
-	mt := c.fast.messageType(typeName)
-	if mt == nil {
-		return nil, nil, false
+	var tpid *pactor.PID
+	if lt := c.fast.last.Load(); lt != nil && bytes.Equal(lt.raw, target) {
+		tpid = lt.pid
+	} else {
+		taddr, id, treq, ok := pidFields(target)
+		if !ok || len(id) == 0 || treq != 0 || string(taddr) != c.addr {
+			return nil, nil, false
+		}
+		tpid = c.fast.localPID(c.addr, id)
+		c.fast.last.Store(&rawTarget{raw: append([]byte(nil), target...), pid: tpid})
 	}
 	var msg gproto.Message
-	if mt.Descriptor().FullName() == eventName {
-		ev, ok := decodeEvent(payload)
+	if string(typeName) == string(eventName) {
+		ev, ok := c.fast.decodeEvent(payload)
+		if !ok {
+			return nil, nil, false
+		}
+		msg = ev
+	} else if mt := c.fast.messageType(typeName); mt == nil {
+		return nil, nil, false
+	} else if mt.Descriptor().FullName() == eventName {
+		ev, ok := c.fast.decodeEvent(payload)
 		if !ok {
 			return nil, nil, false
 		}
@@ -402,5 +536,5 @@ func (c *Core) fastDecode(data []byte) (targetID []byte, out any, ok bool) {
 		}
 		out = &pactor.MessageEnvelope{Message: msg, Sender: &pactor.PID{Address: c.fast.address(saddr), Id: string(sid), RequestId: sreq}}
 	}
-	return tid, out, true
+	return tpid, out, true
 }

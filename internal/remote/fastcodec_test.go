@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -19,6 +20,22 @@ type wireEvent struct{ typ string }
 
 func (w wireEvent) WireMessage() (gproto.Message, error) { return &proto.Event{Type: w.typ}, nil }
 
+// fastEvent is a Go message with the encoder's fast path (like actor.Event).
+type fastEvent struct {
+	typ     string
+	payload []byte
+	err     error
+}
+
+func (f fastEvent) WireMessage() (gproto.Message, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &proto.Event{Type: f.typ, Payload: f.payload}, nil
+}
+
+func (f fastEvent) WireEvent() (string, []byte, error) { return f.typ, f.payload, f.err }
+
 // appendEnvelope writes exactly what the general encoder (proto.Encode, then
 // protobuf's marshaller) writes.
 func TestAppendEnvelopeMatchesProto(t *testing.T) {
@@ -33,6 +50,9 @@ func TestAppendEnvelopeMatchesProto(t *testing.T) {
 		{"event with payload and sender", sender, &proto.Event{Type: "GO", Payload: []byte(`{"job":7}`)}},
 		{"empty event", nil, &proto.Event{}},
 		{"wirer", nil, wireEvent{"W"}},
+		{"event wirer", nil, fastEvent{typ: "F"}},
+		{"event wirer with payload and sender", sender, fastEvent{typ: "F", payload: []byte(`{"a":[1,2]}`)}},
+		{"event wirer with a long payload", nil, fastEvent{typ: "L", payload: []byte(strings.Repeat("x", 300))}},
 		{"snapshot", sender, &proto.Snapshot{MachineId: "m", ValueJson: []byte(`"idle"`), ContextJson: []byte(`{}`), Status: proto.Status_STATUS_DONE}},
 		{"watch (system)", nil, &pactor.Watch{Watcher: sender}},
 		{"terminated (system)", nil, &pactor.Terminated{Who: target, Why: pactor.TerminatedReason_AddressTerminated}},
@@ -40,6 +60,7 @@ func TestAppendEnvelopeMatchesProto(t *testing.T) {
 		{"envelope with header", sender, &pactor.MessageEnvelope{Message: &proto.Event{Type: "H"}, Header: map[string]string{"k": "v"}}},
 		{"dead letter response", nil, &pactor.DeadLetterResponse{Target: target}},
 	}
+	var cache targetCache
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env, err := proto.Encode(target, tt.sender, tt.msg)
@@ -49,14 +70,39 @@ func TestAppendEnvelopeMatchesProto(t *testing.T) {
 			got, err := appendEnvelope([]byte("prefix"), target, tt.sender, tt.msg)
 			require.NoError(t, err)
 			assert.Equal(t, want, got[len("prefix"):])
+			for range 2 { // a cache miss, then a hit
+				got, err = appendEnvelopeCached([]byte("prefix"), &cache, target, tt.sender, tt.msg)
+				require.NoError(t, err)
+				assert.Equal(t, want, got[len("prefix"):], "with the target cache")
+			}
 		})
 	}
-	for name, msg := range map[string]any{"no wire form": struct{}{}, "nil": nil} {
+	t.Run("cache keyed by the PID's fields", func(t *testing.T) {
+		for _, pid := range []*pactor.PID{
+			target,
+			pactor.NewPID(scheme+"c", target.Id), // same id, another process
+			{Address: target.Address, Id: target.Id, RequestId: 9},
+			pactor.NewPID(target.Address, "xorc/other"),
+		} {
+			env, err := proto.Encode(pid, nil, &proto.Event{Type: "T"})
+			require.NoError(t, err)
+			want, err := encodeField(nil, env)
+			require.NoError(t, err)
+			got, err := appendEnvelopeCached(nil, &cache, pid, nil, fastEvent{typ: "T"})
+			require.NoError(t, err)
+			assert.Equal(t, want, got, "%v", pid)
+		}
+	})
+	_, err := appendEnvelope(nil, target, nil, fastEvent{typ: "T", err: errors.New("no data")})
+	assert.ErrorIs(t, err, proto.ErrUnknownType, "a failing WireEvent")
+	for name, msg := range map[string]any{"no wire form": struct{}{}, "nil": nil, "nil event": (*proto.Event)(nil)} {
 		_, err := appendEnvelope(nil, target, nil, msg)
 		assert.ErrorIs(t, err, proto.ErrUnknownType, name)
 	}
-	_, err := appendEnvelope(nil, pactor.NewPID("x", "\xff"), nil, &proto.Event{Type: "T"})
+	_, err = appendEnvelope(nil, pactor.NewPID("x", "\xff"), nil, &proto.Event{Type: "T"})
 	assert.ErrorIs(t, err, proto.ErrMalformed)
+	_, err = appendEnvelopeCached(nil, &cache, pactor.NewPID("x", "\xff"), nil, &proto.Event{Type: "T"})
+	assert.ErrorIs(t, err, proto.ErrMalformed, "an invalid PID is not cached")
 	_, err = appendEnvelope(nil, target, nil, &proto.Event{Type: "\xff"})
 	assert.ErrorIs(t, err, proto.ErrMalformed)
 	_, err = appendEnvelope(nil, nil, nil, &proto.Event{Type: "T"})
@@ -88,7 +134,7 @@ func checkFastAgrees(t *testing.T, c *Core, data []byte) {
 	require.NoError(t, err, "the general decoder refuses what the fast one accepted")
 	require.False(t, d.System)
 	require.Equal(t, c.addr, d.Target.Address)
-	require.Equal(t, string(id), d.Target.Id)
+	require.Equal(t, id.Id, d.Target.Id)
 	msg, sender := out, (*pactor.PID)(nil)
 	if me, ok := out.(*pactor.MessageEnvelope); ok {
 		msg, sender = me.Message, me.Sender
@@ -178,14 +224,14 @@ func FuzzFastDecode(f *testing.F) {
 			if me, ok := out.(*pactor.MessageEnvelope); ok {
 				msg, sender = me.Message, me.Sender
 			}
-			b, err := appendEnvelope(nil, pactor.NewPID(addr, string(id)), sender, msg)
+			b, err := appendEnvelope(nil, pactor.NewPID(addr, id.Id), sender, msg)
 			require.NoError(t, err)
 			_, _, n := protowire.ConsumeTag(b)
 			v, m := protowire.ConsumeBytes(b[n:])
 			require.Equal(t, len(b), n+m)
 			id2, out2, ok := c.fastDecode(v)
 			require.True(t, ok)
-			require.Equal(t, id, id2)
+			require.Equal(t, id.Id, id2.Id)
 			msg2 := out2
 			if me, ok := out2.(*pactor.MessageEnvelope); ok {
 				msg2 = me.Message

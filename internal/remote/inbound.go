@@ -104,6 +104,14 @@ func (c *Core) receiveEnvelope(data []byte) error {
 		c.deadLetterIn(env.Target.ToPID(), env.Sender.ToPID(), &Undeliverable{Reason: "undecodable envelope", TypeName: env.TypeName, Err: err})
 		return err
 	}
+	if d.System {
+		if err := checkSystem(d.Message); err != nil {
+			c.ctr.add(CDecodeErrors, 1)
+			err = fmt.Errorf("%w: %s for %s/%s: %v", proto.ErrMalformed, env.TypeName, d.Target.Address, d.Target.Id, err)
+			c.deadLetterIn(d.Target, nil, &Undeliverable{Reason: "undecodable envelope", TypeName: env.TypeName, Err: err})
+			return err
+		}
+	}
 	proc, _ := c.sys.ProcessRegistry.GetLocal(d.Target.Id) // the DeadLetter process when there is none
 	if d.System {
 		if t, ok := d.Message.(*pactor.Terminated); ok && t.Who != nil {
@@ -113,6 +121,9 @@ func (c *Core) receiveEnvelope(data []byte) error {
 		}
 		proc.SendSystemMessage(d.Target, d.Message)
 	} else {
+		if d.Sender != nil && d.Sender.Address != c.addr {
+			c.owe(d.Sender.Address)
+		}
 		proc.SendUserMessage(d.Target, d.UserMessage())
 	}
 	c.ctr.add(CReceived, 1)
@@ -125,4 +136,25 @@ func (c *Core) receiveEnvelope(data []byte) error {
 func (c *Core) deadLetterIn(target, sender *pactor.PID, u *Undeliverable) {
 	c.ctr.add(CDeadLettersIn, 1)
 	c.sys.EventStream.Publish(&pactor.DeadLetterEvent{PID: target, Message: u, Sender: sender})
+}
+
+// checkSystem refuses system messages that proto.actor would act on with a
+// nil PID (a Watch without watcher reaching the dead-letter process makes it
+// send Terminated to nil, which panics).
+func checkSystem(m any) error {
+	switch m := m.(type) {
+	case *pactor.Watch:
+		if m.Watcher == nil {
+			return errors.New("watch without watcher")
+		}
+	case *pactor.Unwatch:
+		if m.Watcher == nil {
+			return errors.New("unwatch without watcher")
+		}
+	case *pactor.Terminated:
+		if m.Who == nil {
+			return errors.New("terminated without who")
+		}
+	}
+	return nil
 }

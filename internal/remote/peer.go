@@ -2,7 +2,10 @@ package remote
 
 import (
 	"fmt"
+	"runtime"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pactor "github.com/asynkron/protoactor-go/actor"
@@ -15,42 +18,72 @@ import (
 // peer is the pactor.Process of every PID of one other process, and the
 // outbound queue to it.
 //
-// Batching: whoever finds the peer idle (no write in flight, nothing queued)
-// becomes the writer and writes its envelope at once; senders arriving while
-// a write is in flight queue their envelope; when the writer is done it
-// kicks the peer's writer goroutine, which sends everything queued as one
-// batch per link write. So an idle peer adds no delay and no goroutine
-// hand-off, and batches grow with the load.
+// Sending: the sending goroutine encodes its envelope straight into the
+// peer's queue, one buffer of Batch fields, and returns. The peer's writer
+// goroutine takes the whole queue at once (swapping buffers) and writes it
+// with as few link writes as MaxBatch allows, so batches grow with the load,
+// even from a single sender: while one batch is written the next one fills.
+// The queue is bounded (Config.MaxQueueBytes): a sender that finds it full
+// waits for room until its deadline, then fails with ErrFull. That is the
+// back-pressure of a full inbox: the writer waits for room in the link, the
+// queue fills, senders wait.
+//
+// Urgent messages skip the hand-off when the peer is idle (nothing queued, no
+// write in flight): a request (it carries a reply address) and a reply to a
+// request that came from the peer are written by the sending goroutine at
+// once, so a round trip wakes no writer goroutine.
+//
+// What fails after it was accepted (the link write failed, the peer died
+// with it queued) is reported: dead letters (a request's sender gets a
+// DeadLetterResponse at once), the Undelivered and SendErrors counters, and
+// the next Deliver to the peer fails with the cause (ErrUndelivered).
 type peer struct {
 	c        *Core
 	addr     string
 	link     Link
 	maxBatch int
+	maxQueue int
 
 	mu      sync.Mutex
-	q       []item
-	qBytes  int
-	writing bool          // a writer (a sender or the goroutine) owns buf and the link
+	q       []byte        // accepted envelopes (Batch fields) the writer has not taken yet
+	qn      int           // envelopes in q
+	parts   []part        // where a link write after the first starts in q (each write <= maxBatch)
+	partAt  int           // offset in q of the last part's start
+	qReq    bool          // q holds a request: a reply will come
+	qWait   []waiter      // Deliver calls of requests in q waiting for their write's outcome
+	writing bool          // a writer (the goroutine, or a sender writing through) owns w and the link
+	awake   bool          // the writer goroutine was kicked or is draining: it looks at q before it parks
 	err     error         // set when the peer is down: every later send fails with it
-	space   chan struct{} // closed when the queue shrinks; nil until someone waits for room
+	lost    error         // the first cause of accepted envelopes not delivered, until a Deliver reports it
+	lostN   int           // how many
+	space   chan struct{} // closed when the queue empties; nil until someone waits for room
 	watches map[watchKey]watch
 
-	buf   []byte // the batch being written, owned by the writer
-	taken []item // the items of that batch, owned by the writer
+	w      []byte // the batch being written, owned by the writer
+	wparts []part
+	wwait  []waiter
+
+	// replies estimates the requests received from the peer and not yet
+	// answered: a message to the peer while it is positive is taken for a
+	// reply (urgent).
+	replies atomic.Int32
+
+	targets targetCache // encoded target fields
 
 	kick chan struct{}
 	quit chan struct{}
 }
 
-// item is one encoded envelope waiting in the queue.
-type item struct {
-	data     []byte // the envelope as a Batch field: tag, length, bytes
-	deadline time.Time
-	res      chan error // a Deliver waiting for the outcome; nil for a proto.actor send
-	// What a failed proto.actor send reports as a dead letter.
-	target *pactor.PID
-	msg    any
-	system bool
+// part is the start of one link write within a queue: its offset and the
+// number of envelopes before it.
+type part struct{ off, n int }
+
+// waiter is a queued request whose Deliver waits for the outcome of its
+// write: the envelope at off in the queue.
+type waiter struct {
+	off      int
+	deadline time.Time // zero: the link's send timeout
+	res      chan error
 }
 
 type watchKey struct{ watchee, watcher string }
@@ -60,11 +93,13 @@ type watch struct{ watchee, watcher *pactor.PID }
 var _ pactor.Process = (*peer)(nil)
 
 func newPeer(c *Core, address string, link Link) *peer {
+	mb := link.MaxBatch()
 	return &peer{
 		c:        c,
 		addr:     address,
 		link:     link,
-		maxBatch: link.MaxBatch(),
+		maxBatch: mb,
+		maxQueue: max(c.cfg.MaxQueueBytes, mb),
 		watches:  map[watchKey]watch{},
 		kick:     make(chan struct{}, 1),
 		quit:     make(chan struct{}),
@@ -74,7 +109,11 @@ func newPeer(c *Core, address string, link Link) *peer {
 // SendUserMessage implements pactor.Process: a proto.actor send (or reply)
 // to an actor of the peer. Failures become dead letters.
 func (p *peer) SendUserMessage(pid *pactor.PID, message any) {
-	p.sendAsync(pid, message, false)
+	urgent := pactor.UnwrapEnvelopeSender(message) != nil || p.takeReply()
+	if err := p.send(pid, nil, message, time.Time{}, urgent, false); err != nil {
+		p.c.ctr.add(CSendErrors, 1)
+		p.c.deadLetterOut(pid, message, false, err)
+	}
 }
 
 // SendSystemMessage implements pactor.Process. Watch and Unwatch are also
@@ -100,7 +139,10 @@ func (p *peer) SendSystemMessage(pid *pactor.PID, message any) {
 			p.mu.Unlock()
 		}
 	}
-	p.sendAsync(pid, message, true)
+	if err := p.send(pid, nil, message, time.Time{}, false, false); err != nil {
+		p.c.ctr.add(CSendErrors, 1)
+		p.c.deadLetterOut(pid, message, true, err)
+	}
 }
 
 // Stop implements pactor.Process.
@@ -113,53 +155,107 @@ func (p *peer) unwatched(watchee, watcher *pactor.PID) {
 	p.mu.Unlock()
 }
 
-func (p *peer) sendAsync(pid *pactor.PID, message any, system bool) {
-	err := p.send(pid, nil, message, time.Time{}, &item{target: pid, msg: message, system: system})
-	if err != nil {
-		p.c.ctr.add(CSendErrors, 1)
-		p.c.deadLetterOut(pid, message, system, err)
+// maxRepliesOwed bounds the replies estimate (requests that are never
+// answered must not make every later message urgent).
+const maxRepliesOwed = 1024
+
+// owe notes a request received from the peer: its reply will be urgent.
+func (p *peer) owe() {
+	if p.replies.Load() < maxRepliesOwed {
+		p.replies.Add(1)
 	}
 }
 
-// send writes msg for target (sender: the reply address) to the peer, or
-// queues it. async (non-nil for a proto.actor send) means the caller does not
-// wait for a queued envelope: its failure is reported as a dead letter. The
-// error is the outcome of the write, or of queueing it for an async send.
-func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, async *item) error {
+// takeReply consumes one owed reply, if any.
+func (p *peer) takeReply() bool {
+	for {
+		n := p.replies.Load()
+		if n <= 0 {
+			return false
+		}
+		if p.replies.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
+}
+
+// send encodes msg for target (sender: the reply address). An urgent message
+// to an idle peer is written at once by the caller and the error is the
+// outcome of that write; otherwise the envelope is queued for the writer
+// (waiting for room until deadline) and the error says whether it was.
+// report (a Deliver) also fails with ErrUndelivered once after accepted
+// envelopes were lost.
+func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, urgent, report bool) error {
 	p.mu.Lock()
 	if p.err != nil {
 		err := p.err
 		p.mu.Unlock()
 		return err
 	}
-	if !p.writing && len(p.q) == 0 {
-		// Idle: write it ourselves, now.
+	if report && p.lost != nil {
+		err := fmt.Errorf("%w: %d earlier message(s) to %s: %w", ErrUndelivered, p.lostN, p.addr, p.lost)
+		p.lost, p.lostN = nil, 0
+		p.mu.Unlock()
+		return err
+	}
+	if urgent && !p.writing && len(p.q) == 0 {
 		p.writing = true
 		p.mu.Unlock()
-		err := p.writeOne(target, sender, msg, deadline)
+		err := p.writeThrough(target, sender, msg, deadline)
 		p.release()
 		return err
 	}
-	p.mu.Unlock()
-
-	data, err := appendEnvelope(nil, target, sender, msg)
-	if err != nil {
-		p.c.ctr.add(CEncodeErrors, 1)
-		return err
-	}
-	if len(data) > p.maxBatch {
-		p.c.ctr.add(CEncodeErrors, 1)
-		return p.tooLarge(target, msg, len(data))
-	}
-	it := item{data: data, deadline: deadline}
-	if async != nil {
-		it.target, it.msg, it.system = async.target, async.msg, async.system
-	} else {
-		it.res = make(chan error, 1)
-	}
-
-	p.mu.Lock()
-	for p.err == nil && len(p.q) > 0 && p.qBytes+len(data) > p.c.cfg.MaxQueueBytes {
+	for {
+		// Encode straight into the queue (the lock is held for the encoding
+		// only: the writer takes the queue in one swap).
+		start := len(p.q)
+		q, err := appendEnvelopeCached(p.q, &p.targets, target, sender, msg)
+		if err != nil {
+			p.q = q[:start]
+			p.mu.Unlock()
+			p.c.ctr.add(CEncodeErrors, 1)
+			return err
+		}
+		size := len(q) - start
+		if size > p.maxBatch {
+			p.q = q[:start]
+			p.mu.Unlock()
+			p.c.ctr.add(CEncodeErrors, 1)
+			return p.tooLarge(target, msg, size)
+		}
+		if start == 0 || len(q) <= p.maxQueue {
+			p.q = q
+			if len(q)-p.partAt > p.maxBatch {
+				p.parts = append(p.parts, part{off: start, n: p.qn})
+				p.partAt = start
+			}
+			p.qn++
+			var res chan error
+			if sender != nil || pactor.UnwrapEnvelopeSender(msg) != nil {
+				p.qReq = true
+				if report {
+					// A request's caller waits for its reply anyway: let it
+					// learn the outcome of the write (as when it writes
+					// through) rather than only that it was queued.
+					res = make(chan error, 1)
+					p.qWait = append(p.qWait, waiter{off: start, deadline: deadline, res: res})
+				}
+			}
+			kick := !p.awake && !p.writing
+			if kick {
+				p.awake = true
+			}
+			p.mu.Unlock()
+			if kick {
+				p.wake()
+			}
+			if res != nil {
+				return p.await(res, deadline)
+			}
+			return nil
+		}
+		// No room: wait until the writer takes the queue, or the deadline.
+		p.q = q[:start]
 		if p.space == nil {
 			p.space = make(chan struct{})
 		}
@@ -170,32 +266,81 @@ func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, asy
 			deadline = time.Now().Add(p.c.cfg.SendTimeout)
 		}
 		if !waitUntil(ch, deadline) {
-			return fmt.Errorf("%w: %s: %d bytes already queued (limit %d) until the deadline", ErrFull, p.addr, p.queued(), p.c.cfg.MaxQueueBytes)
+			return fmt.Errorf("%w: %s: %d bytes already queued (limit %d) until the deadline", ErrFull, p.addr, p.queued(), p.maxQueue)
 		}
 		p.mu.Lock()
+		if p.err != nil {
+			err := p.err
+			p.mu.Unlock()
+			return err
+		}
 	}
-	if p.err != nil {
-		err := p.err
-		p.mu.Unlock()
+}
+
+// await waits for the outcome of a queued request's write. At its deadline a
+// request still in the queue is taken out of it and fails with ErrFull; one
+// the writer took is written with its deadline, so the answer comes soon.
+func (p *peer) await(res chan error, deadline time.Time) error {
+	if deadline.IsZero() {
+		return <-res // the writer answers by the link's send timeout, or shutdown at once
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case err := <-res:
 		return err
+	case <-t.C:
 	}
-	p.q = append(p.q, it)
-	p.qBytes += len(data)
-	idle := !p.writing
+	p.mu.Lock()
+	removed := p.unqueue(res)
 	p.mu.Unlock()
-	if idle {
-		p.wake()
+	if removed {
+		return fmt.Errorf("%w: %s: the write before it was still in flight at the deadline", ErrFull, p.addr)
 	}
-	if it.res == nil {
-		return nil
+	return <-res
+}
+
+// unqueue removes the envelope of the waiter res from the queue (p.mu held);
+// false if the writer took it already.
+func (p *peer) unqueue(res chan error) bool {
+	i := slices.IndexFunc(p.qWait, func(w waiter) bool { return w.res == res })
+	if i < 0 {
+		return false
 	}
-	return <-it.res // the writer answers by the deadline (or the peer's shutdown)
+	off := p.qWait[i].off
+	_, _, tl := protowire.ConsumeTag(p.q[off:])
+	_, vl := protowire.ConsumeBytes(p.q[off+tl:])
+	size := tl + vl
+	p.q = append(p.q[:off], p.q[off+size:]...)
+	p.qn--
+	p.qWait = slices.Delete(p.qWait, i, i+1)
+	for j := range p.qWait {
+		if p.qWait[j].off > off {
+			p.qWait[j].off -= size
+		}
+	}
+	// Later parts start earlier; a part left empty goes.
+	parts := p.parts[:0]
+	prev := 0
+	for _, pt := range p.parts {
+		if pt.off > off {
+			pt.off -= size
+			pt.n--
+		}
+		if pt.off > prev && pt.off < len(p.q) {
+			parts = append(parts, pt)
+			prev = pt.off
+		}
+	}
+	p.parts = parts
+	p.partAt = prev
+	return true
 }
 
 func (p *peer) queued() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.qBytes
+	return len(p.q)
 }
 
 func waitUntil(ch <-chan struct{}, deadline time.Time) bool {
@@ -218,9 +363,10 @@ func (p *peer) tooLarge(target *pactor.PID, msg any, n int) error {
 		ErrTooLarge, pactor.UnwrapEnvelopeMessage(msg), target.Address, target.Id, n, p.maxBatch)
 }
 
-// writeOne writes a single envelope as a batch (the caller is the writer).
-func (p *peer) writeOne(target, sender *pactor.PID, msg any, deadline time.Time) error {
-	buf, err := appendEnvelope(p.buf[:0], target, sender, msg)
+// writeThrough writes a single envelope as a batch (the caller is the writer).
+func (p *peer) writeThrough(target, sender *pactor.PID, msg any, deadline time.Time) error {
+	buf, err := appendEnvelopeCached(p.w[:0], &p.targets, target, sender, msg)
+	p.w = buf[:0]
 	if err != nil {
 		p.c.ctr.add(CEncodeErrors, 1)
 		return err
@@ -229,7 +375,6 @@ func (p *peer) writeOne(target, sender *pactor.PID, msg any, deadline time.Time)
 		p.c.ctr.add(CEncodeErrors, 1)
 		return p.tooLarge(target, msg, len(buf))
 	}
-	p.buf = buf
 	if err := p.link.Send(deadline, buf); err != nil {
 		return err
 	}
@@ -247,13 +392,18 @@ func (p *peer) writeOne(target, sender *pactor.PID, msg any, deadline time.Time)
 func (p *peer) release() {
 	p.mu.Lock()
 	p.writing = false
-	more := len(p.q) > 0 && p.err == nil
+	kick := len(p.q) > 0 && p.err == nil && !p.awake
+	if kick {
+		p.awake = true
+	}
 	p.mu.Unlock()
-	if more {
+	if kick {
 		p.wake()
 	}
 }
 
+// wake kicks the writer goroutine (only whoever set awake does, so the kick
+// channel's one slot is free; the select is a safety net).
 func (p *peer) wake() {
 	select {
 	case p.kick <- struct{}{}:
@@ -261,8 +411,8 @@ func (p *peer) wake() {
 	}
 }
 
-// run is the peer's writer goroutine: it drains the queue, one batch per
-// link write, whenever it is kicked and no sender is writing.
+// run is the peer's writer goroutine: kicked when the queue gets its first
+// envelope, it writes queues until it finds none.
 func (p *peer) run() {
 	defer p.c.wg.Done()
 	defer func() { _ = p.link.Close() }()
@@ -272,79 +422,130 @@ func (p *peer) run() {
 		case <-p.quit:
 			return
 		}
-		for p.drainOnce() {
-		}
+		p.drain()
 	}
 }
 
-// drainOnce takes the writer role and writes one batch from the head of the
-// queue; false when there was nothing to do (or someone else writes).
-func (p *peer) drainOnce() bool {
-	p.mu.Lock()
-	if p.writing || len(p.q) == 0 || p.err != nil {
-		p.mu.Unlock()
-		return false
-	}
-	p.writing = true
-	n, size := 0, 0
-	var deadline time.Time // zero: the link's send timeout
-	for n < len(p.q) && (n == 0 || size+len(p.q[n].data) <= p.maxBatch) {
-		size += len(p.q[n].data)
-		if d := p.q[n].deadline; !d.IsZero() && (deadline.IsZero() || d.Before(deadline)) {
-			deadline = d // a batch waits no longer than its most urgent envelope
+// drain writes the queue, one swap at a time, until it is empty (or a sender
+// writes through: it kicks again when done).
+func (p *peer) drain() {
+	idle := 0
+	for {
+		p.mu.Lock()
+		if p.err != nil || p.writing || len(p.q) == 0 {
+			if p.err == nil && !p.writing && idle == 0 {
+				// Before parking, let the senders that run on this P add to
+				// the queue once: the next batch is then likely not empty,
+				// and costs no kick.
+				p.mu.Unlock()
+				idle++
+				runtime.Gosched()
+				continue
+			}
+			p.awake = false
+			p.mu.Unlock()
+			return
 		}
-		n++
-	}
-	p.taken = append(p.taken[:0], p.q[:n]...)
-	m := copy(p.q, p.q[n:])
-	clear(p.q[m:])
-	p.q = p.q[:m]
-	p.qBytes -= size
-	if p.space != nil {
-		close(p.space)
-		p.space = nil
-	}
-	p.mu.Unlock()
+		idle = 0
+		p.writing = true
+		p.q, p.w = p.w[:0], p.q
+		p.parts, p.wparts = p.wparts[:0], p.parts
+		p.qWait, p.wwait = p.wwait[:0], p.qWait
+		n, req := p.qn, p.qReq
+		p.qn, p.qReq, p.partAt = 0, false, 0
+		if p.space != nil {
+			close(p.space)
+			p.space = nil
+		}
+		p.mu.Unlock()
 
-	buf := p.buf[:0]
-	for i := range p.taken {
-		buf = append(buf, p.taken[i].data...)
+		p.writeQueue(n, req)
+		if cap(p.w) > 2*p.maxBatch && len(p.w) < cap(p.w)/4 {
+			p.w = nil // a burst grew it: do not keep the memory for good
+		}
+
+		p.mu.Lock()
+		p.writing = false
+		p.mu.Unlock()
 	}
-	p.buf = buf
-	err := p.link.Send(deadline, buf)
-	if err == nil && p.c.cfg.AwaitReply != nil {
+}
+
+// writeQueue writes the taken queue p.w (n envelopes, in parts of at most
+// maxBatch bytes) and reports what could not be written.
+func (p *peer) writeQueue(n int, req bool) {
+	buf := p.w
+	from := part{}
+	for i := 0; i <= len(p.wparts); i++ {
+		to := part{off: len(buf), n: n}
+		if i < len(p.wparts) {
+			to = p.wparts[i]
+		}
+		chunk := buf[from.off:to.off]
+		if err := p.link.Send(p.deadline(from.off), chunk); err != nil {
+			p.c.ctr.add(CSent, uint64(from.n))
+			p.undelivered(buf[from.off:], from.off, err)
+			return
+		}
+		p.c.ctr.add(CSentBatches, 1)
+		p.c.ctr.add(CSentBytes, uint64(len(chunk)))
+		from = to
+	}
+	p.c.ctr.add(CSent, uint64(n))
+	if req && p.c.cfg.AwaitReply != nil {
 		p.c.cfg.AwaitReply()
 	}
-	if err == nil {
-		p.c.ctr.add(CSent, uint64(len(p.taken)))
-		p.c.ctr.add(CSentBatches, 1)
-		p.c.ctr.add(CSentBytes, uint64(len(buf)))
-	}
-	for i := range p.taken {
-		p.report(&p.taken[i], err)
-	}
-	clear(p.taken)
-
-	p.mu.Lock()
-	p.writing = false
-	p.mu.Unlock()
-	return true
+	p.answer(len(buf), nil)
 }
 
-// report gives an item's outcome to its waiting Deliver, or reports a failed
-// proto.actor send as a dead letter.
-func (p *peer) report(it *item, err error) {
-	if it.res != nil {
-		it.res <- err
-		return
+// deadline is when a write of the taken queue from offset off gives up
+// waiting for room: the earliest deadline of the requests waiting at or after
+// off (they need this write to go first), or zero (the link's send timeout).
+func (p *peer) deadline(off int) time.Time {
+	var d time.Time
+	for _, w := range p.wwait {
+		if w.off >= off && !w.deadline.IsZero() && (d.IsZero() || w.deadline.Before(d)) {
+			d = w.deadline
+		}
 	}
-	if err != nil {
-		p.c.ctr.add(CSendErrors, 1)
-		p.c.deadLetterOut(it.target, it.msg, it.system, err)
-	}
+	return d
 }
 
-// shutdown marks the peer down with cause: queued items are reported,
+// answer gives every waiter of the taken queue its outcome: nil for those
+// before offset end (written), err for the others.
+func (p *peer) answer(end int, err error) {
+	for _, w := range p.wwait {
+		if w.off < end {
+			w.res <- nil
+		} else {
+			w.res <- err
+		}
+	}
+	clear(p.wwait)
+	p.wwait = p.wwait[:0]
+}
+
+// undelivered reports the envelopes of batch (at offset base of the taken
+// queue), accepted for the peer, that will not reach it because of cause:
+// waiting Delivers get cause; the others are dead letters, counted, and the
+// next Deliver to the peer fails with the cause.
+func (p *peer) undelivered(batch []byte, base int, cause error) {
+	// The next Deliver learns of it before the counters and dead letters
+	// tell anyone.
+	if n, _ := eachEnvelope(batch, base, p.wwait, nil); n > 0 {
+		p.mu.Lock()
+		if p.err == nil { // a peer that is down reports its own error to every Deliver
+			if p.lost == nil {
+				p.lost = cause
+			}
+			p.lostN += n
+		}
+		p.mu.Unlock()
+	}
+	p.c.deadLetterBatch(p.addr, batch, base, p.wwait, cause)
+	p.answer(base, cause)
+}
+
+// shutdown marks the peer down with cause: queued envelopes are reported,
 // watchers get Terminated, the writer goroutine stops (closing the link).
 func (p *peer) shutdown(cause error) {
 	p.mu.Lock()
@@ -353,8 +554,8 @@ func (p *peer) shutdown(cause error) {
 		return
 	}
 	p.err = cause
-	q := p.q
-	p.q, p.qBytes = nil, 0
+	q, waiting := p.q, p.qWait
+	p.q, p.qn, p.parts, p.partAt, p.qReq, p.qWait = nil, 0, nil, 0, false, nil
 	if p.space != nil {
 		close(p.space)
 		p.space = nil
@@ -363,12 +564,89 @@ func (p *peer) shutdown(cause error) {
 	p.watches = nil
 	p.mu.Unlock()
 	close(p.quit)
-	for i := range q {
-		p.report(&q[i], cause)
+	if len(q) > 0 {
+		p.c.deadLetterBatch(p.addr, q, 0, waiting, cause)
+	}
+	for _, w := range waiting {
+		w.res <- cause
 	}
 	for _, w := range watches {
 		p.c.terminated(w.watchee, w.watcher)
 	}
+}
+
+// deadLetterBatch reports the envelopes of batch (Batch fields this core
+// encoded, at offset base of their queue) as not delivered to the peer at
+// address because of cause, except those of waiting Delivers (skip, by
+// offset: they get the error instead): each goes to proto.actor's dead
+// letters (a request's sender gets a DeadLetterResponse at once; a Watch's
+// watcher gets Terminated) and counts as Undelivered and a send error. Parts
+// that do not decode are counted (EncodeErrors) and logged. It returns how
+// many envelopes it reported.
+func (c *Core) deadLetterBatch(address string, batch []byte, base int, skip []waiter, cause error) int {
+	n, err := eachEnvelope(batch, base, skip, func(v []byte) {
+		// Undelivered last: once it counts a message, the other counters
+		// and the dead letter have it too.
+		defer c.ctr.add(CUndelivered, 1)
+		c.ctr.add(CSendErrors, 1)
+		env, err := proto.UnmarshalEnvelope(v)
+		var d proto.Decoded
+		if err == nil {
+			d, err = proto.Decode(env)
+		}
+		if err != nil { // not expected: this core encoded it
+			c.undecodable(address, cause, err)
+			return
+		}
+		if d.System {
+			c.deadLetterOut(d.Target, d.Message, true, cause)
+		} else {
+			c.deadLetterOut(d.Target, d.UserMessage(), false, cause)
+		}
+	})
+	if err != nil {
+		c.undecodable(address, cause, err)
+	}
+	return n
+}
+
+// eachEnvelope calls fn (if not nil) with each envelope of batch (Batch
+// fields, at offset base of their queue) but those of waiting Delivers
+// (skip), skipping fields other than envelopes, and returns how many it
+// found. It stops with an error at bytes that are not protobuf fields.
+func eachEnvelope(batch []byte, base int, skip []waiter, fn func(v []byte)) (int, error) {
+	n := 0
+	off := base
+	for len(batch) > 0 {
+		at := off
+		num, typ, tl := protowire.ConsumeTag(batch)
+		if tl < 0 {
+			return n, fmt.Errorf("%w: batch: field tag: %v", proto.ErrMalformed, protowire.ParseError(tl))
+		}
+		if num != fBatchEnvelope || typ != protowire.BytesType {
+			fl := protowire.ConsumeFieldValue(num, typ, batch[tl:])
+			if fl < 0 {
+				return n, fmt.Errorf("%w: batch: field %d: %v", proto.ErrMalformed, num, protowire.ParseError(fl))
+			}
+			batch = batch[tl+fl:]
+			off += tl + fl
+			continue
+		}
+		v, vl := protowire.ConsumeBytes(batch[tl:])
+		if vl < 0 {
+			return n, fmt.Errorf("%w: batch: envelope %d: %v", proto.ErrMalformed, n, protowire.ParseError(vl))
+		}
+		batch = batch[tl+vl:]
+		off += tl + vl
+		if slices.ContainsFunc(skip, func(w waiter) bool { return w.off == at }) {
+			continue
+		}
+		n++
+		if fn != nil {
+			fn(v)
+		}
+	}
+	return n, nil
 }
 
 // encodeField appends env to buf as field 1 of a Batch (so that batches are

@@ -1,12 +1,7 @@
 package remote
 
 import (
-	"fmt"
 	"log/slog"
-
-	"google.golang.org/protobuf/encoding/protowire"
-
-	"github.com/xorc-dev/xorc/proto"
 )
 
 // Failures after Link.Send returned.
@@ -30,48 +25,7 @@ import (
 // of envelopes reported. The core encoded batch itself, but it is decoded
 // defensively: a part that does not decode is counted and logged.
 func (c *Core) Undelivered(address string, batch []byte, cause error) int {
-	n := 0
-	for len(batch) > 0 {
-		num, typ, tl := protowire.ConsumeTag(batch)
-		if tl < 0 {
-			c.undecodable(address, cause, fmt.Errorf("%w: batch: field tag: %v", proto.ErrMalformed, protowire.ParseError(tl)))
-			return n
-		}
-		batch = batch[tl:]
-		if num != 1 || typ != protowire.BytesType {
-			fl := protowire.ConsumeFieldValue(num, typ, batch)
-			if fl < 0 {
-				c.undecodable(address, cause, fmt.Errorf("%w: batch: field %d: %v", proto.ErrMalformed, num, protowire.ParseError(fl)))
-				return n
-			}
-			batch = batch[fl:]
-			continue
-		}
-		v, vl := protowire.ConsumeBytes(batch)
-		if vl < 0 {
-			c.undecodable(address, cause, fmt.Errorf("%w: batch: envelope %d: %v", proto.ErrMalformed, n, protowire.ParseError(vl)))
-			return n
-		}
-		batch = batch[vl:]
-		n++
-		c.ctr.add(CUndelivered, 1)
-		env, err := proto.UnmarshalEnvelope(v)
-		if err != nil {
-			c.undecodable(address, cause, err)
-			continue
-		}
-		d, err := proto.Decode(env)
-		if err != nil {
-			c.undecodable(address, cause, err)
-			continue
-		}
-		if d.System {
-			c.deadLetterOut(d.Target, d.Message, true, cause)
-		} else {
-			c.deadLetterOut(d.Target, d.UserMessage(), false, cause)
-		}
-	}
-	return n
+	return c.deadLetterBatch(address, batch, 0, nil, cause)
 }
 
 // undecodable counts and logs a part of an undelivered batch that cannot be
