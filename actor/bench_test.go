@@ -7,7 +7,8 @@ package actor_test
 //	go test ./actor -run '^$' -bench 'Benchmark(Step|Case)$' -benchmem
 //
 // BenchmarkStep: one op = one event sent to a machine that is already
-// created and started (every event of these cases takes a transition, so
+// created and started (on these machines, once warm, every step comes from
+// the step cache; BenchmarkStepNoCache runs the interpreter every time) (every event of these cases takes a transition, so
 // transitions/s = events/s and allocs/op = allocations per transition).
 // BenchmarkCase: one op = one whole case through actor.RunCase (load,
 // compile, start, every event, the oracle's output format).
@@ -92,13 +93,23 @@ func TestBenchCases(t *testing.T) {
 	}
 }
 
-func BenchmarkStep(b *testing.B) {
+func BenchmarkStep(b *testing.B) { benchmarkStep(b, true) }
+
+// BenchmarkStepNoCache is BenchmarkStep without the step cache: every event
+// runs the interpreter, as for a machine whose transitions read or write the
+// context.
+func BenchmarkStepNoCache(b *testing.B) { benchmarkStep(b, false) }
+
+func benchmarkStep(b *testing.B, cache bool) {
 	for _, name := range benchNames {
 		b.Run(name, func(b *testing.B) {
 			bc := loadBenchCase(b, name)
 			m, err := actor.LoadJSON(bc.machine, nil)
 			require.NoError(b, err)
 			it := m.NewInterpreter()
+			if !cache {
+				actor.DisableStepCache(it)
+			}
 			s, _ := it.Start()
 			require.Equal(b, actor.StatusActive, s.Status, s.Error)
 			start := valueJSON(b, s)

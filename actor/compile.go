@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -96,8 +97,10 @@ type Machine struct {
 	ctx0       Context
 	maxIter    int
 	hasAlways  bool
-	histStates []int32 // history ordinal -> state index
-	initEntry  []int32 // states entered by the initial microstep (root first, document order)
+	histStates []int32                   // history ordinal -> state index
+	initEntry  []int32                   // states entered by the initial microstep (root first, document order)
+	partial    bool                      // some state has a partial wildcard ("foo.*")
+	steps      atomic.Pointer[stepCache] // nil until an interpreter turns it on (stepcache.go)
 }
 
 // ID is the machine definition's root id (not the runtime machine ID).
@@ -474,6 +477,7 @@ func (c *compiler) stateTables(i int32) error {
 		}
 		if strings.HasSuffix(dl.desc, ".*") {
 			s.partial = true
+			m.partial = true
 		}
 	}
 	if len(d.always) > 0 {

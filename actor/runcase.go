@@ -224,30 +224,40 @@ type caseRunner struct {
 
 func runCaseValue(v any) *caseRun {
 	run := &caseRun{}
+	m, events := run.load(v)
+	if run.err == "" {
+		run.play(m.NewInterpreter(), events)
+	}
+	return run
+}
+
+// load compiles the case's machine and returns it with the case's events; a
+// bad case sets r.err.
+func (run *caseRun) load(v any) (*Machine, []any) {
 	c, ok := v.(*jsonObject)
 	if !ok {
 		run.err = "config: case must be an object"
-		return run
+		return nil, nil
 	}
 	mv, _ := c.get("machine")
 	def, err := definitionFromJSON(mv)
 	if err != nil {
 		run.err = "config: " + err.Error()
-		return run
+		return nil, nil
 	}
 	impl := &Implementations{}
 	if dv, ok := c.get("delays"); ok && dv != nil {
 		do, ok := dv.(*jsonObject)
 		if !ok {
 			run.err = "config: delays must be an object of ms numbers"
-			return run
+			return nil, nil
 		}
 		impl.Delays = make(map[string]time.Duration, len(do.keys))
 		for i, k := range do.keys {
 			f, ok := do.vals[i].(float64)
 			if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
 				run.err = fmt.Sprintf("config: delays.%s must be a finite number of ms, got %s", k, jsonShort(do.vals[i]))
-				return run
+				return nil, nil
 			}
 			impl.Delays[k] = msToDuration(f)
 		}
@@ -255,17 +265,22 @@ func runCaseValue(v any) *caseRun {
 	m, err := Compile(def, impl)
 	if err != nil {
 		run.err = "config: " + err.Error()
-		return run
+		return nil, nil
 	}
 	var events []any
 	if ev, ok := c.get("events"); ok && ev != nil {
 		events, ok = ev.([]any)
 		if !ok {
 			run.err = "config: events must be an array"
-			return run
+			return nil, nil
 		}
 	}
-	r := &caseRunner{it: m.NewInterpreter(), timerMap: map[string]int{}}
+	return m, events
+}
+
+// play runs the events on a new actor of the interpreter's machine.
+func (run *caseRun) play(it *Interpreter, events []any) {
+	r := &caseRunner{it: it, timerMap: map[string]int{}}
 	snap, effects := r.it.Start()
 	r.snap = snap
 	r.apply(effects)
@@ -296,7 +311,6 @@ func runCaseValue(v any) *caseRun {
 		}
 		r.record(run, raw, msg)
 	}
-	return run
 }
 
 func isWait(o *jsonObject) bool {

@@ -50,6 +50,7 @@ type Snapshot struct {
 	m      *Machine
 	active []int32   // active states in XState's insertion order (_nodes)
 	hist   [][]int32 // recorded history per history ordinal (nil: none)
+	c      *config   // the interned configuration of (active, hist), or nil (stepcache.go)
 }
 
 // Machine is the machine the snapshot belongs to (nil for the zero Snapshot).
