@@ -8,8 +8,9 @@ import (
 )
 
 // BenchmarkCasePhases splits a whole bench case (RunCase) into its phases:
-// the JSON parse, the definition, the compile, and the run (start, events,
-// recorded steps), each op running the phase alone on the same input.
+// the JSON parse, the definition, the compile, the run (a new interpreter,
+// start, events, recorded steps) and the whole case without the parse, each
+// op running the phase alone on the same input.
 //
 //	go test ./actor -run '^$' -bench 'BenchmarkCasePhases' -benchmem
 func BenchmarkCasePhases(b *testing.B) {
@@ -54,6 +55,18 @@ func BenchmarkCasePhases(b *testing.B) {
 		phase("compile", func() {
 			if _, err := Compile(def, &Implementations{}); err != nil {
 				b.Fatal(err)
+			}
+		})
+		run0 := &caseRun{}
+		m, events := run0.load(v)
+		if run0.err != "" {
+			b.Fatal(run0.err)
+		}
+		phase("run", func() {
+			run := &caseRun{}
+			run.play(m.NewInterpreter(), events)
+			if run.err != "" {
+				b.Fatal(run.err)
 			}
 		})
 		phase("case", func() {

@@ -218,8 +218,37 @@ type caseRunner struct {
 	flushing    bool
 	firings     int
 	sorted      []simTimer
-	lastActive  []int32
-	lastValue   any
+	values      []caseValue // the values of recent configurations
+	nextValue   int         // the entry of values replaced next
+}
+
+// caseValue is the state value of a configuration (active list, in order).
+type caseValue struct {
+	active []int32
+	value  any
+}
+
+// maxCaseValues bounds the configurations whose values a case run keeps:
+// a case's steps mostly move between a few configurations, and a value is
+// shared data in the result.
+const maxCaseValues = 16
+
+// value returns the state value of s, reusing the value of an earlier step
+// with the same configuration.
+func (r *caseRunner) value(s *Snapshot) any {
+	for i := range r.values {
+		if v := &r.values[i]; sameSlice(v.active, s.active) || equalInt32s(v.active, s.active) {
+			return v.value
+		}
+	}
+	v := caseValue{active: s.active, value: s.Value()}
+	if len(r.values) < maxCaseValues {
+		r.values = append(r.values, v)
+	} else {
+		r.values[r.nextValue] = v
+		r.nextValue = (r.nextValue + 1) % maxCaseValues
+	}
+	return v.value
 }
 
 func runCaseValue(v any) *caseRun {
@@ -320,13 +349,9 @@ func isWait(o *jsonObject) bool {
 
 func (r *caseRunner) record(run *caseRun, event []byte, extraErr string) {
 	s := r.snap
-	// Consecutive steps often share a configuration: reuse its value.
-	if !sameSlice(s.active, r.lastActive) {
-		r.lastActive, r.lastValue = s.active, s.Value()
-	}
 	step := CaseStep{
 		Step:    len(run.steps),
-		Value:   r.lastValue,
+		Value:   r.value(&s),
 		Context: s.Context,
 		Status:  s.Status.String(),
 		Done:    s.Status == StatusDone,
