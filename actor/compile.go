@@ -143,6 +143,18 @@ const defaultMaxIterations = 1000
 // Compile checks every reference against impl (nil: built-ins only) and builds
 // the indexed tables the interpreter runs on.
 func Compile(def *Definition, impl *Implementations) (*Machine, error) {
+	m, err := compile(def, impl)
+	if err != nil && def != nil && def.lazyPaths {
+		// A parsed definition has no JSON paths (they cost more than the
+		// rest of the parse): compile a copy that has them, for the message.
+		if _, err2 := compile(def.withPaths(), impl); err2 != nil {
+			err = err2
+		}
+	}
+	return m, err
+}
+
+func compile(def *Definition, impl *Implementations) (*Machine, error) {
 	if def == nil || def.root == nil {
 		return nil, defErr("", nil, "nil definition")
 	}
