@@ -1,12 +1,13 @@
 package actor
 
-// evTable maps event types to interned ids: open addressing over a
-// power-of-two table with a cheap hash of the length and a few bytes
-// (collisions are resolved by comparing the strings). It is
-// faster than a Go map for the short strings event types are, and
-// allocation free.
-type evTable struct {
+// strTable maps strings to int32 ids: open addressing over a power-of-two
+// table (at most half full), with a hash of every 8-byte word of the string.
+// The interpreter looks event types up in one on every step (faster than a
+// Go map for short strings, and allocation free); the compiler also keeps
+// the state ids in one.
+type strTable struct {
 	mask  uint32
+	n     int
 	slots []evSlot
 }
 
@@ -15,42 +16,89 @@ type evSlot struct {
 	id  int32 // -1: empty
 }
 
-func evHash(s string) uint32 {
-	n := len(s)
-	if n == 0 {
-		return 0
-	}
-	// The length and three sampled bytes: cheap, and collisions only cost a
-	// string comparison.
-	return uint32(n)*0x9E3779B1 ^ uint32(s[0])*0x85EBCA77 ^ uint32(s[n-1])*0xC2B2AE3D ^ uint32(s[n/2])*0x27D4EB2F ^ uint32(s[n-1-n/4])*0x165667B1
+// load64 and load32 read 8 and 4 bytes of s at i, little endian (the
+// compiler makes each one load).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-func newEvTable(names []string) evTable {
+func load32(s string, i int) uint64 {
+	s = s[i : i+4]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
+}
+
+// strHash hashes every byte of s: short strings (event types) in a few
+// loads and one multiplication.
+func strHash(s string) uint32 {
+	const prime = 0x9E3779B97F4A7C15
+	n := len(s)
+	var h uint64
+	switch {
+	case n > 16:
+		for i := 0; i+8 < n; i += 8 {
+			h = (h ^ load64(s, i)) * prime
+		}
+		h ^= load64(s, n-8)
+	case n >= 8:
+		h = load64(s, 0)*prime ^ load64(s, n-8)
+	case n >= 4:
+		h = load32(s, 0)<<32 | load32(s, n-4)
+	case n > 0:
+		h = uint64(s[0])<<16 | uint64(s[n>>1])<<8 | uint64(s[n-1])
+	}
+	h = (h ^ uint64(n)) * prime
+	return uint32(h >> 32)
+}
+
+func newStrTable(n int) strTable {
 	size := 8
-	for size < 4*len(names) {
+	for size < 2*n {
 		size *= 2
 	}
-	t := evTable{mask: uint32(size - 1), slots: make([]evSlot, size)}
+	t := strTable{mask: uint32(size - 1), slots: make([]evSlot, size)}
 	for i := range t.slots {
 		t.slots[i].id = -1
-	}
-	for id, name := range names {
-		for h := evHash(name) & t.mask; ; h = (h + 1) & t.mask {
-			if t.slots[h].id < 0 {
-				t.slots[h] = evSlot{key: name, id: int32(id)}
-				break
-			}
-		}
 	}
 	return t
 }
 
 // lookup returns the id of s, or -1.
-func (t *evTable) lookup(s string) int32 {
-	for h := evHash(s) & t.mask; ; h = (h + 1) & t.mask {
+func (t *strTable) lookup(s string) int32 {
+	for h := strHash(s) & t.mask; ; h = (h + 1) & t.mask {
 		sl := &t.slots[h]
 		if sl.id < 0 || sl.key == s {
 			return sl.id
+		}
+	}
+}
+
+// add maps s to id unless s is already there; it returns the id s had, or
+// -1.
+func (t *strTable) add(s string, id int32) int32 {
+	if t.slots == nil || 2*(t.n+1) > len(t.slots) {
+		t.grow()
+	}
+	for h := strHash(s) & t.mask; ; h = (h + 1) & t.mask {
+		sl := &t.slots[h]
+		if sl.id < 0 {
+			*sl = evSlot{key: s, id: id}
+			t.n++
+			return -1
+		}
+		if sl.key == s {
+			return sl.id
+		}
+	}
+}
+
+func (t *strTable) grow() {
+	old := t.slots
+	*t = newStrTable(max(4, 2*t.n))
+	for _, sl := range old {
+		if sl.id >= 0 {
+			t.add(sl.key, sl.id)
 		}
 	}
 }

@@ -321,7 +321,7 @@ func (m *Machine) Restore(p PersistedSnapshot) (Snapshot, error) {
 	}
 	in := newBitset(len(m.states))
 	for _, id := range p.Active {
-		idx, ok := m.idMap[id]
+		idx, ok := m.stateByID(id)
 		if !ok {
 			return Snapshot{}, fmt.Errorf("%w: no state has id %q", ErrBadSnapshot, id)
 		}
@@ -358,13 +358,13 @@ func (m *Machine) Restore(p PersistedSnapshot) (Snapshot, error) {
 	if len(p.History) > 0 {
 		s.hist = make([][]int32, len(m.histStates))
 		for hid, ids := range p.History {
-			h, ok := m.idMap[hid]
+			h, ok := m.stateByID(hid)
 			if !ok || m.states[h].kind != kHistory {
 				return Snapshot{}, fmt.Errorf("%w: %q is not a history state", ErrBadSnapshot, hid)
 			}
 			rec := make([]int32, 0, len(ids))
 			for _, id := range ids {
-				idx, ok := m.idMap[id]
+				idx, ok := m.stateByID(id)
 				if !ok || !m.isDesc(idx, m.states[h].parent) || m.states[idx].kind == kHistory {
 					return Snapshot{}, fmt.Errorf("%w: history %q records %q, which is not a state of its parent", ErrBadSnapshot, hid, id)
 				}
