@@ -34,6 +34,7 @@ func (k stateKind) String() string {
 
 type stateNode struct {
 	key, id, path string
+	keyVal        any // key, boxed once: the state value of an atomic or final child of a compound state
 	kind          stateKind
 	parent        int32
 	end           int32   // descendants are the indices in (self, end)
@@ -232,6 +233,9 @@ func compile(def *Definition, impl *Implementations) (*Machine, error) {
 	}
 	for i := range m.states {
 		s := &m.states[i]
+		if (s.kind == kAtomic || s.kind == kFinal) && s.parent >= 0 && m.states[s.parent].kind == kCompound {
+			s.keyVal = s.key
+		}
 		s.alwaysChain = len(s.always) > 0 || (s.parent >= 0 && m.states[s.parent].alwaysChain)
 		if len(s.always) > 0 {
 			m.hasAlways = true

@@ -908,12 +908,29 @@ const hexDigits = "0123456789abcdef"
 
 // appendJSString quotes s like JSON.stringify: only '"', '\\' and control
 // characters are escaped. Invalid UTF-8 is written as U+FFFD.
+// jsPlain marks the bytes JSON.stringify copies as they are: printable
+// ASCII except '"' and '\\'.
+var jsPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 func appendJSString(b []byte, s string) []byte {
 	b = append(b, '"')
+	i := 0
+	for i < len(s) && jsPlain[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if jsPlain[c] {
 			i++
 			continue
 		}

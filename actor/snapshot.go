@@ -103,47 +103,82 @@ func (s Snapshot) Value() any {
 	if s.m == nil || len(s.active) == 0 {
 		return nil
 	}
-	vb := valueBuilder{m: s.m, list: s.active, entries: make([]StateValueEntry, 0, len(s.active))}
-	return vb.value(0)
-}
-
-// valueBuilder computes XState's getValueFromAdj: the children of a state are
-// taken in the order of the active list (a short list: scanning it is cheaper
-// than building an adjacency table).
-type valueBuilder struct {
-	m       *Machine
-	list    []int32
-	entries []StateValueEntry
-}
-
-func (vb *valueBuilder) value(n int32) any {
-	m := vb.m
-	k, first := 0, int32(-1)
-	for _, x := range vb.list {
-		if m.states[x].parent == n {
-			if k == 0 {
-				first = x
+	m, list := s.m, s.active
+	if m.states[0].kind == kCompound {
+		// A compound root in an atomic state: the value is a string.
+		for _, x := range list {
+			if st := &m.states[x]; st.parent == 0 {
+				if st.kind == kAtomic || st.kind == kFinal {
+					return st.keyVal
+				}
+				break
 			}
-			k++
 		}
 	}
-	if m.states[n].kind == kCompound {
+	// The children of each active state, in the order of the active list
+	// (XState's getValueFromAdj), as linked lists over list positions.
+	var posBuf [96]int32
+	var linkBuf [64]int32
+	pos := posBuf[:0]
+	if len(m.states) <= len(posBuf) {
+		pos = posBuf[:len(m.states)]
+	} else {
+		pos = make([]int32, len(m.states))
+	}
+	n := len(list)
+	var head, next []int32
+	if 2*n <= len(linkBuf) {
+		head, next = linkBuf[:n], linkBuf[n:2*n]
+	} else {
+		link := make([]int32, 2*n)
+		head, next = link[:n], link[n:]
+	}
+	for i, x := range list {
+		pos[x] = int32(i)
+		head[i] = -1
+	}
+	for i := n - 1; i >= 0; i-- {
+		if p := m.states[list[i]].parent; p >= 0 {
+			j := pos[p]
+			next[i] = head[j]
+			head[j] = int32(i)
+		}
+	}
+	vb := valueBuilder{m: m, list: list, head: head, next: next, entries: make([]StateValueEntry, 0, n)}
+	return vb.value(pos[0])
+}
+
+// valueBuilder computes XState's getValueFromAdj over the linked children.
+type valueBuilder struct {
+	m          *Machine
+	list       []int32
+	head, next []int32 // first child, next sibling (list positions; -1: none)
+	entries    []StateValueEntry
+}
+
+func (vb *valueBuilder) value(j int32) any {
+	m := vb.m
+	st := &m.states[vb.list[j]]
+	first := vb.head[j]
+	if st.kind == kCompound {
 		if first < 0 {
 			return StateValue{}
 		}
-		if kind := m.states[first].kind; kind == kAtomic || kind == kFinal {
-			return m.states[first].key
+		if ch := &m.states[vb.list[first]]; ch.kind == kAtomic || ch.kind == kFinal {
+			return ch.keyVal
 		}
+	}
+	k := 0
+	for c := first; c >= 0; c = vb.next[c] {
+		k++
 	}
 	start := len(vb.entries)
 	vb.entries = vb.entries[:start+k]
 	obj := StateValue(vb.entries[start : start+k : start+k])
 	i := 0
-	for _, x := range vb.list {
-		if m.states[x].parent == n {
-			obj[i] = StateValueEntry{Key: m.states[x].key, Value: vb.value(x)}
-			i++
-		}
+	for c := first; c >= 0; c = vb.next[c] {
+		obj[i] = StateValueEntry{Key: m.states[vb.list[c]].key, Value: vb.value(c)}
+		i++
 	}
 	return obj
 }
