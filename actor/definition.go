@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 )
 
 // Definition is a parsed statechart, not yet compiled: the result of ParseJSON
@@ -162,9 +163,9 @@ func definitionFromJSON(v any) (*Definition, error) {
 			return nil, defErr("version", nil, "must be a string")
 		}
 	}
-	var r defReader
+	r := defReader{frames: make([]pathFrame, 0, 16)}
 	d.root = &stateDef{}
-	if err := r.state(d.root, obj, nil, d.id, true); err != nil {
+	if err := r.state(d.root, obj, -1, d.id, true); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -183,35 +184,64 @@ func clampIter(f float64) int {
 	return int(f)
 }
 
-// pathFrame is the JSON path being read, a chain of the readers' stack
-// frames: its string is only built for an error message.
+// pathFrame is a step of the JSON path being read: the readers keep the
+// path as a stack of frames (defReader.frames, -1: the root) and build its
+// string only for an error message.
 type pathFrame struct {
-	parent *pathFrame
+	parent int32
+	idx    int32 // >= 0: an array index; -1: the member key
 	key    string
-	idx    int // >= 0: an array index; -1: the member key
 }
 
-func (f *pathFrame) String() string {
-	if f == nil {
-		return ""
-	}
-	if f.idx >= 0 {
-		return indexPath(f.parent.String(), f.idx)
-	}
-	return joinPath(f.parent.String(), f.key)
+func (r *defReader) child(at int32, key string) int32 {
+	r.frames = append(r.frames, pathFrame{parent: at, idx: -1, key: key})
+	return int32(len(r.frames) - 1)
 }
 
-func (f *pathFrame) child(key string) pathFrame { return pathFrame{parent: f, key: key, idx: -1} }
-func (f *pathFrame) index(i int) pathFrame      { return pathFrame{parent: f, idx: i} }
+func (r *defReader) index(at int32, i int) int32 {
+	r.frames = append(r.frames, pathFrame{parent: at, idx: int32(i)})
+	return int32(len(r.frames) - 1)
+}
 
-func (f *pathFrame) err(kind error, msg string) error { return defErr(f.String(), kind, msg) }
+// pop drops frame f and the frames pushed after it.
+func (r *defReader) pop(f int32) { r.frames = r.frames[:f] }
+
+// path is frame f's path as joinPath and indexPath write it.
+func (r *defReader) path(f int32) string { return string(r.appendPath(nil, f)) }
+
+func (r *defReader) appendPath(b []byte, f int32) []byte {
+	if f < 0 {
+		return b
+	}
+	fr := &r.frames[f]
+	b = r.appendPath(b, fr.parent)
+	switch {
+	case fr.idx >= 0:
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(fr.idx), 10)
+		b = append(b, ']')
+	case plainPathKey(fr.key):
+		if len(b) > 0 {
+			b = append(b, '.')
+		}
+		b = append(b, fr.key...)
+	default:
+		b = append(b, '[')
+		b = appendJSString(b, fr.key)
+		b = append(b, ']')
+	}
+	return b
+}
+
+func (r *defReader) err(f int32, kind error, msg string) error { return defErr(r.path(f), kind, msg) }
 
 // defReader turns a parsed config into a Definition. The parts of the
 // definition are carved from slabs (a definition is read-only once made).
 type defReader struct {
-	trans []transDef
-	strs  []string
-	refs  []ref
+	frames []pathFrame
+	trans  []transDef
+	strs   []string
+	refs   []ref
 }
 
 func (r *defReader) transN(n int) []transDef {
@@ -241,40 +271,41 @@ func (r *defReader) refN(n int) []ref {
 	return r.refs[l : l+n : l+n]
 }
 
-func (r *defReader) state(s *stateDef, obj *jsonObject, at *pathFrame, key string, isRoot bool) error {
+func (r *defReader) state(s *stateDef, obj *jsonObject, at int32, key string, isRoot bool) error {
 	s.key = key
 	for i, k := range obj.keys {
 		v := obj.vals[i]
-		kf := at.child(k)
+		kf := r.child(at, k)
 		var err error
 		switch k {
 		case "id":
 			if isRoot {
+				r.pop(kf)
 				continue // the machine id, read by the caller
 			}
 			str, ok := v.(string)
 			if !ok || str == "" {
-				return kf.err(nil, "must be a non-empty string, got "+jsonShort(v))
+				return r.err(kf, nil, "must be a non-empty string, got "+jsonShort(v))
 			}
 			s.id = str
 		case "type":
 			str, ok := v.(string)
 			if !ok {
-				return kf.err(nil, "must be a string, got "+jsonShort(v))
+				return r.err(kf, nil, "must be a string, got "+jsonShort(v))
 			}
 			switch str {
 			case "atomic", "compound", "parallel", "final", "history":
 			default:
-				return kf.err(nil, fmt.Sprintf("unknown state type %s (want atomic, compound, parallel, final or history)", jsStringify(str)))
+				return r.err(kf, nil, fmt.Sprintf("unknown state type %s (want atomic, compound, parallel, final or history)", jsStringify(str)))
 			}
 			s.typ = str
 		case "initial":
 			str, ok := v.(string)
 			if !ok {
 				if _, isObj := v.(*jsonObject); isObj {
-					return kf.err(ErrUnsupported, "initial must be a state key; an initial transition object (with actions) is not supported")
+					return r.err(kf, ErrUnsupported, "initial must be a state key; an initial transition object (with actions) is not supported")
 				}
-				return kf.err(nil, "must be a string, got "+jsonShort(v))
+				return r.err(kf, nil, "must be a string, got "+jsonShort(v))
 			}
 			s.initial, s.hasInitial = str, true
 		case "history":
@@ -284,58 +315,60 @@ func (r *defReader) state(s *stateDef, obj *jsonObject, at *pathFrame, key strin
 				s.history = "shallow"
 			case string:
 				if x != "shallow" && x != "deep" {
-					return kf.err(nil, fmt.Sprintf("must be \"shallow\" or \"deep\", got %s", jsStringify(x)))
+					return r.err(kf, nil, fmt.Sprintf("must be \"shallow\" or \"deep\", got %s", jsStringify(x)))
 				}
 				s.history = x
 			default:
-				return kf.err(nil, "must be \"shallow\" or \"deep\", got "+jsonShort(v))
+				return r.err(kf, nil, "must be \"shallow\" or \"deep\", got "+jsonShort(v))
 			}
 		case "target":
-			s.histTarget, err = r.targets(v, &kf)
+			s.histTarget, err = r.targets(v, kf)
 		case "states":
 			so, ok := v.(*jsonObject)
 			if !ok {
-				return kf.err(nil, "must be an object of states, got "+jsonKind(v))
+				return r.err(kf, nil, "must be an object of states, got "+jsonKind(v))
 			}
 			kids := make([]stateDef, len(so.keys))
 			s.states = make([]*stateDef, len(so.keys))
 			for j, ck := range so.keys {
-				cf := kf.child(ck)
+				cf := r.child(kf, ck)
 				co, ok := so.vals[j].(*jsonObject)
 				if !ok {
-					return cf.err(nil, "a state config must be an object, got "+jsonKind(so.vals[j]))
+					return r.err(cf, nil, "a state config must be an object, got "+jsonKind(so.vals[j]))
 				}
-				if err := r.state(&kids[j], co, &cf, ck, false); err != nil {
+				if err := r.state(&kids[j], co, cf, ck, false); err != nil {
 					return err
 				}
+				r.pop(cf)
 				s.states[j] = &kids[j]
 			}
 		case "on":
 			oo, ok := v.(*jsonObject)
 			if !ok {
-				return kf.err(nil, "must be an object of event descriptors, got "+jsonKind(v))
+				return r.err(kf, nil, "must be an object of event descriptors, got "+jsonKind(v))
 			}
 			s.on = make([]eventDef, len(oo.keys))
 			for j, ev := range oo.keys {
-				ef := kf.child(ev)
+				ef := r.child(kf, ev)
 				if ev == "" {
-					return ef.err(nil, `the empty event descriptor is not allowed; use "always" for eventless transitions`)
+					return r.err(ef, nil, `the empty event descriptor is not allowed; use "always" for eventless transitions`)
 				}
-				ts, arr, err := r.transitions(oo.vals[j], &ef)
+				ts, arr, err := r.transitions(oo.vals[j], ef)
 				if err != nil {
 					return err
 				}
+				r.pop(ef)
 				s.on[j] = eventDef{key: ev, trans: ts, arr: arr}
 			}
 		case "after":
 			oo, ok := v.(*jsonObject)
 			if !ok {
-				return kf.err(nil, "must be an object of delays, got "+jsonKind(v))
+				return r.err(kf, nil, "must be an object of delays, got "+jsonKind(v))
 			}
 			s.after = make([]eventDef, len(oo.keys))
 			for j, dk := range oo.keys {
-				df := kf.child(dk)
-				ts, arr, err := r.transitions(oo.vals[j], &df)
+				df := r.child(kf, dk)
+				ts, arr, err := r.transitions(oo.vals[j], df)
 				if err != nil {
 					return err
 				}
@@ -349,45 +382,47 @@ func (r *defReader) state(s *stateDef, obj *jsonObject, at *pathFrame, key strin
 						}
 					}
 				}
+				r.pop(df)
 				s.after[j] = eventDef{key: dk, trans: ts, arr: arr}
 			}
 		case "always":
-			s.always, s.alwaysArr, err = r.transitions(v, &kf)
+			s.always, s.alwaysArr, err = r.transitions(v, kf)
 		case "onDone":
-			s.onDone, s.onDoneArr, err = r.transitions(v, &kf)
+			s.onDone, s.onDoneArr, err = r.transitions(v, kf)
 			s.hasOnDone = true
 		case "entry":
-			s.entry, s.entryArr, err = r.refList(v, &kf, "action")
+			s.entry, s.entryArr, err = r.refList(v, kf, "action")
 		case "exit":
-			s.exit, s.exitArr, err = r.refList(v, &kf, "action")
+			s.exit, s.exitArr, err = r.refList(v, kf, "action")
 		case "description":
 			str, ok := v.(string)
 			if !ok {
-				return kf.err(nil, "must be a string, got "+jsonShort(v))
+				return r.err(kf, nil, "must be a string, got "+jsonShort(v))
 			}
 			s.description = str
 		case "tags":
-			s.tags, err = r.strings(v, &kf)
+			s.tags, err = r.strings(v, kf)
 		case "meta":
 			s.meta = plainJSON(v)
 		case "context", "options", "version":
 			if !isRoot {
-				return kf.err(nil, fmt.Sprintf("%s is only allowed on the machine (root) config", jsStringify(k)))
+				return r.err(kf, nil, fmt.Sprintf("%s is only allowed on the machine (root) config", jsStringify(k)))
 			}
 		default:
 			if msg, bad := unsupportedKeys[k]; bad {
-				return kf.err(ErrUnsupported, msg)
+				return r.err(kf, ErrUnsupported, msg)
 			}
-			return kf.err(nil, fmt.Sprintf("unknown key %s in a state config", jsStringify(k)))
+			return r.err(kf, nil, fmt.Sprintf("unknown key %s in a state config", jsStringify(k)))
 		}
 		if err != nil {
 			return err
 		}
+		r.pop(kf)
 	}
 	return nil
 }
 
-func (r *defReader) strings(v any, at *pathFrame) ([]string, error) {
+func (r *defReader) strings(v any, at int32) ([]string, error) {
 	switch x := v.(type) {
 	case string:
 		out := r.strN(1)
@@ -398,17 +433,17 @@ func (r *defReader) strings(v any, at *pathFrame) ([]string, error) {
 		for i, e := range x {
 			s, ok := e.(string)
 			if !ok {
-				f := at.index(i)
-				return nil, f.err(nil, "must be a string, got "+jsonShort(e))
+				f := r.index(at, i)
+				return nil, r.err(f, nil, "must be a string, got "+jsonShort(e))
 			}
 			out[i] = s
 		}
 		return out, nil
 	}
-	return nil, at.err(nil, "must be a string or an array of strings, got "+jsonShort(v))
+	return nil, r.err(at, nil, "must be a string or an array of strings, got "+jsonShort(v))
 }
 
-func (r *defReader) targets(v any, at *pathFrame) ([]string, error) {
+func (r *defReader) targets(v any, at int32) ([]string, error) {
 	switch x := v.(type) {
 	case string:
 		if x == "" {
@@ -422,26 +457,27 @@ func (r *defReader) targets(v any, at *pathFrame) ([]string, error) {
 		for i, e := range x {
 			s, ok := e.(string)
 			if !ok || s == "" {
-				f := at.index(i)
-				return nil, f.err(nil, "a target must be a non-empty string, got "+jsonShort(e))
+				f := r.index(at, i)
+				return nil, r.err(f, nil, "a target must be a non-empty string, got "+jsonShort(e))
 			}
 			out[i] = s
 		}
 		return out, nil
 	}
-	return nil, at.err(nil, "a target must be a string or an array of strings, got "+jsonShort(v))
+	return nil, r.err(at, nil, "a target must be a string or an array of strings, got "+jsonShort(v))
 }
 
 // transitions reads a transition config: a target string, a transition
 // object, or an array of them (arr).
-func (r *defReader) transitions(v any, at *pathFrame) (ts []transDef, arr bool, err error) {
+func (r *defReader) transitions(v any, at int32) (ts []transDef, arr bool, err error) {
 	if a, ok := v.([]any); ok {
 		out := r.transN(len(a))
 		for i, e := range a {
-			f := at.index(i)
-			if err := r.transition(&out[i], e, &f); err != nil {
+			f := r.index(at, i)
+			if err := r.transition(&out[i], e, f); err != nil {
 				return nil, true, err
 			}
+			r.pop(f)
 		}
 		return out, true, nil
 	}
@@ -452,7 +488,7 @@ func (r *defReader) transitions(v any, at *pathFrame) (ts []transDef, arr bool, 
 	return out, false, nil
 }
 
-func (r *defReader) transition(t *transDef, v any, at *pathFrame) error {
+func (r *defReader) transition(t *transDef, v any, at int32) error {
 	switch x := v.(type) {
 	case string:
 		targets, err := r.targets(x, at)
@@ -461,54 +497,56 @@ func (r *defReader) transition(t *transDef, v any, at *pathFrame) error {
 	case *jsonObject:
 		for i, k := range x.keys {
 			kv := x.vals[i]
-			kf := at.child(k)
+			kf := r.child(at, k)
 			var err error
 			switch k {
 			case "target":
 				t.targetKey = true
-				t.targets, err = r.targets(kv, &kf)
+				t.targets, err = r.targets(kv, kf)
 			case "guard":
 				g := r.refN(1)
-				g[0], err = r.ref(kv, &kf, "guard")
+				g[0], err = r.ref(kv, kf, "guard")
 				t.guard = &g[0]
 			case "actions":
-				t.actions, t.actionsArr, err = r.refList(kv, &kf, "action")
+				t.actions, t.actionsArr, err = r.refList(kv, kf, "action")
 			case "reenter":
 				b, ok := kv.(bool)
 				if !ok {
-					return kf.err(nil, "must be true or false, got "+jsonShort(kv))
+					return r.err(kf, nil, "must be true or false, got "+jsonShort(kv))
 				}
 				t.reenter = b
 			case "description":
 				s, ok := kv.(string)
 				if !ok {
-					return kf.err(nil, "must be a string, got "+jsonShort(kv))
+					return r.err(kf, nil, "must be a string, got "+jsonShort(kv))
 				}
 				t.description = s
 			case "meta":
 			default:
 				if hint, ok := transitionHints[k]; ok {
-					return kf.err(ErrUnsupported, hint)
+					return r.err(kf, ErrUnsupported, hint)
 				}
-				return kf.err(nil, fmt.Sprintf("unknown key %s in a transition", jsStringify(k)))
+				return r.err(kf, nil, fmt.Sprintf("unknown key %s in a transition", jsStringify(k)))
 			}
 			if err != nil {
 				return err
 			}
+			r.pop(kf)
 		}
 		return nil
 	}
-	return at.err(nil, "a transition must be a target string or an object, got "+jsonShort(v))
+	return r.err(at, nil, "a transition must be a target string or an object, got "+jsonShort(v))
 }
 
-func (r *defReader) refList(v any, at *pathFrame, kind string) (refs []ref, arr bool, err error) {
+func (r *defReader) refList(v any, at int32, kind string) (refs []ref, arr bool, err error) {
 	if a, ok := v.([]any); ok {
 		out := r.refN(len(a))
 		for i, e := range a {
-			f := at.index(i)
-			if out[i], err = r.ref(e, &f, kind); err != nil {
+			f := r.index(at, i)
+			if out[i], err = r.ref(e, f, kind); err != nil {
 				return nil, true, err
 			}
+			r.pop(f)
 		}
 		return out, true, nil
 	}
@@ -520,7 +558,7 @@ func (r *defReader) refList(v any, at *pathFrame, kind string) (refs []ref, arr 
 }
 
 // ref reads "name" or {"type": "name", "params": {...}}.
-func (r *defReader) ref(v any, at *pathFrame, kind string) (ref, error) {
+func (r *defReader) ref(v any, at int32, kind string) (ref, error) {
 	var out ref
 	switch x := v.(type) {
 	case string:
@@ -530,7 +568,7 @@ func (r *defReader) ref(v any, at *pathFrame, kind string) (ref, error) {
 		tv, ok := x.get("type")
 		name, isStr := tv.(string)
 		if !ok || !isStr {
-			return out, at.err(ErrBadParams, fmt.Sprintf(`%s reference must be a string or {"type": ..., "params"?: {...}}, got %s`, kind, jsonShort(v)))
+			return out, r.err(at, ErrBadParams, fmt.Sprintf(`%s reference must be a string or {"type": ..., "params"?: {...}}, got %s`, kind, jsonShort(v)))
 		}
 		out.name = name
 		for i, k := range x.keys {
@@ -539,19 +577,19 @@ func (r *defReader) ref(v any, at *pathFrame, kind string) (ref, error) {
 			case "params":
 				po, ok := x.vals[i].(*jsonObject)
 				if !ok {
-					f := at.child("params")
-					return out, f.err(ErrBadParams, fmt.Sprintf("params of %s %s must be an object, got %s", kind, jsStringify(name), jsonKind(x.vals[i])))
+					f := r.child(at, "params")
+					return out, r.err(f, ErrBadParams, fmt.Sprintf("params of %s %s must be an object, got %s", kind, jsStringify(name), jsonKind(x.vals[i])))
 				}
 				out.params = plainJSON(po).(map[string]any)
 				out.hasParams = true
 			default:
-				f := at.child(k)
-				return out, f.err(ErrBadParams, fmt.Sprintf("unknown key %s in %s %s", jsStringify(k), kind, jsStringify(name)))
+				f := r.child(at, k)
+				return out, r.err(f, ErrBadParams, fmt.Sprintf("unknown key %s in %s %s", jsStringify(k), kind, jsStringify(name)))
 			}
 		}
 		return out, nil
 	}
-	return out, at.err(ErrBadParams, fmt.Sprintf(`%s reference must be a string or {"type": ..., "params"?: {...}}, got %s`, kind, jsonShort(v)))
+	return out, r.err(at, ErrBadParams, fmt.Sprintf(`%s reference must be a string or {"type": ..., "params"?: {...}}, got %s`, kind, jsonShort(v)))
 }
 
 // withPaths returns a copy of a parsed definition with the JSON paths of its

@@ -144,22 +144,22 @@ func (s Snapshot) Value() any {
 			head[j] = int32(i)
 		}
 	}
-	vb := valueBuilder{m: m, list: list, head: head, next: next, entries: make([]StateValueEntry, 0, n)}
-	return vb.value(pos[0])
+	vb := valueBuilder{m: m, list: list, entries: make([]StateValueEntry, 0, n)}
+	return vb.value(pos[0], head, next)
 }
 
-// valueBuilder computes XState's getValueFromAdj over the linked children.
+// valueBuilder computes XState's getValueFromAdj over the linked children
+// (head: first child, next: next sibling, by list position; -1: none).
 type valueBuilder struct {
-	m          *Machine
-	list       []int32
-	head, next []int32 // first child, next sibling (list positions; -1: none)
-	entries    []StateValueEntry
+	m       *Machine
+	list    []int32
+	entries []StateValueEntry
 }
 
-func (vb *valueBuilder) value(j int32) any {
+func (vb *valueBuilder) value(j int32, head, next []int32) any {
 	m := vb.m
 	st := &m.states[vb.list[j]]
-	first := vb.head[j]
+	first := head[j]
 	if st.kind == kCompound {
 		if first < 0 {
 			return StateValue{}
@@ -169,15 +169,15 @@ func (vb *valueBuilder) value(j int32) any {
 		}
 	}
 	k := 0
-	for c := first; c >= 0; c = vb.next[c] {
+	for c := first; c >= 0; c = next[c] {
 		k++
 	}
 	start := len(vb.entries)
 	vb.entries = vb.entries[:start+k]
 	obj := StateValue(vb.entries[start : start+k : start+k])
 	i := 0
-	for c := first; c >= 0; c = vb.next[c] {
-		obj[i] = StateValueEntry{Key: m.states[vb.list[c]].key, Value: vb.value(c)}
+	for c := first; c >= 0; c = next[c] {
+		obj[i] = StateValueEntry{Key: m.states[vb.list[c]].key, Value: vb.value(c, head, next)}
 		i++
 	}
 	return obj
