@@ -131,6 +131,26 @@ type compiler struct {
 	tslab   []transition // transitions are carved from chunks
 	islab   []int32      // and their target and entry lists
 	pslab   []*transition
+	dslab   []descList
+	cslab   [][]*transition
+}
+
+func (c *compiler) descN(n int) []descList {
+	if len(c.dslab)+n > cap(c.dslab) {
+		c.dslab = make([]descList, 0, max(min(2*cap(c.dslab), 256), n, 32))
+	}
+	l := len(c.dslab)
+	c.dslab = c.dslab[:l+n]
+	return c.dslab[l : l+n : l+n]
+}
+
+func (c *compiler) candN(n int) [][]*transition {
+	if len(c.cslab)+n > cap(c.cslab) {
+		c.cslab = make([][]*transition, 0, max(min(2*cap(c.cslab), 256), n, 32))
+	}
+	l := len(c.cslab)
+	c.cslab = c.cslab[:l+n]
+	return c.cslab[l : l+n : l+n]
 }
 
 // ints returns n int32s from the compiler's slab (exact capacity).
@@ -252,8 +272,11 @@ func (c *compiler) index(d *stateDef, parent int32, depth int32) int32 {
 	m.states = append(m.states, stateNode{key: d.key, path: d.path, parent: parent, depth: depth, initial: -1, histOrd: -1, doneID: -1})
 	c.defs = append(c.defs, d)
 	var kids []int32
-	for _, cd := range d.states {
-		kids = append(kids, c.index(cd, idx, depth+1))
+	if len(d.states) > 0 {
+		kids = c.ints(len(d.states))
+	}
+	for i, cd := range d.states {
+		kids[i] = c.index(cd, idx, depth+1)
 	}
 	m.states[idx].allChildren = kids
 	m.states[idx].end = int32(len(m.states))
@@ -328,11 +351,23 @@ func (c *compiler) structure() error {
 	}
 	for i := range m.states {
 		s := &m.states[i]
+		nh := 0
 		for _, k := range s.allChildren {
 			if m.states[k].kind == kHistory {
-				s.histKids = append(s.histKids, k)
-			} else {
-				s.children = append(s.children, k)
+				nh++
+			}
+		}
+		if nh == 0 {
+			s.children = s.allChildren
+		} else {
+			s.histKids = c.ints(nh)[:0]
+			s.children = c.ints(len(s.allChildren) - nh)[:0]
+			for _, k := range s.allChildren {
+				if m.states[k].kind == kHistory {
+					s.histKids = append(s.histKids, k)
+				} else {
+					s.children = append(s.children, k)
+				}
 			}
 		}
 		d := c.defs[i]
@@ -481,7 +516,7 @@ func (c *compiler) stateTables(i int32) error {
 		}
 		s.exit = append(s.exit, a)
 	}
-	descs := make([]descList, 0, len(d.on)+len(d.after)+1)
+	descs := c.descN(len(d.on) + len(d.after) + 1)[:0]
 	find := func(desc string) int {
 		for j := range descs {
 			if descs[j].desc == desc {
@@ -860,7 +895,7 @@ func (c *compiler) candidateTables(i int32) {
 		// One entry per descriptor (they are unique), the exact ones only:
 		// with a "*" the candidates are the descriptor's, then the star's.
 		s.evIDs = c.ints(len(s.descs))[:0]
-		s.evCands = make([][]*transition, 0, len(s.descs))
+		s.evCands = c.candN(len(s.descs))[:0]
 		for _, dl := range s.descs {
 			if dl.desc == "*" {
 				continue

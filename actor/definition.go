@@ -239,9 +239,39 @@ func (r *defReader) err(f int32, kind error, msg string) error { return defErr(r
 // definition are carved from slabs (a definition is read-only once made).
 type defReader struct {
 	frames []pathFrame
+	states []stateDef
+	sptrs  []*stateDef
+	evs    []eventDef
 	trans  []transDef
 	strs   []string
 	refs   []ref
+}
+
+func (r *defReader) stateN(n int) []stateDef {
+	if len(r.states)+n > cap(r.states) {
+		r.states = make([]stateDef, 0, max(min(2*cap(r.states), 64), n, 8))
+	}
+	l := len(r.states)
+	r.states = r.states[:l+n]
+	return r.states[l : l+n : l+n]
+}
+
+func (r *defReader) stateptrN(n int) []*stateDef {
+	if len(r.sptrs)+n > cap(r.sptrs) {
+		r.sptrs = make([]*stateDef, 0, max(min(2*cap(r.sptrs), 256), n, 16))
+	}
+	l := len(r.sptrs)
+	r.sptrs = r.sptrs[:l+n]
+	return r.sptrs[l : l+n : l+n]
+}
+
+func (r *defReader) evN(n int) []eventDef {
+	if len(r.evs)+n > cap(r.evs) {
+		r.evs = make([]eventDef, 0, max(min(2*cap(r.evs), 256), n, 16))
+	}
+	l := len(r.evs)
+	r.evs = r.evs[:l+n]
+	return r.evs[l : l+n : l+n]
 }
 
 func (r *defReader) transN(n int) []transDef {
@@ -328,8 +358,8 @@ func (r *defReader) state(s *stateDef, obj *jsonObject, at int32, key string, is
 			if !ok {
 				return r.err(kf, nil, "must be an object of states, got "+jsonKind(v))
 			}
-			kids := make([]stateDef, len(so.keys))
-			s.states = make([]*stateDef, len(so.keys))
+			kids := r.stateN(len(so.keys))
+			s.states = r.stateptrN(len(so.keys))
 			for j, ck := range so.keys {
 				cf := r.child(kf, ck)
 				co, ok := so.vals[j].(*jsonObject)
@@ -347,7 +377,7 @@ func (r *defReader) state(s *stateDef, obj *jsonObject, at int32, key string, is
 			if !ok {
 				return r.err(kf, nil, "must be an object of event descriptors, got "+jsonKind(v))
 			}
-			s.on = make([]eventDef, len(oo.keys))
+			s.on = r.evN(len(oo.keys))
 			for j, ev := range oo.keys {
 				ef := r.child(kf, ev)
 				if ev == "" {
@@ -365,7 +395,7 @@ func (r *defReader) state(s *stateDef, obj *jsonObject, at int32, key string, is
 			if !ok {
 				return r.err(kf, nil, "must be an object of delays, got "+jsonKind(v))
 			}
-			s.after = make([]eventDef, len(oo.keys))
+			s.after = r.evN(len(oo.keys))
 			for j, dk := range oo.keys {
 				df := r.child(kf, dk)
 				ts, arr, err := r.transitions(oo.vals[j], df)
@@ -491,7 +521,7 @@ func (r *defReader) transitions(v any, at int32) (ts []transDef, arr bool, err e
 func (r *defReader) transition(t *transDef, v any, at int32) error {
 	switch x := v.(type) {
 	case string:
-		targets, err := r.targets(x, at)
+		targets, err := r.targets(v, at) // (not x: that would box it again)
 		t.targets = targets
 		return err
 	case *jsonObject:

@@ -38,17 +38,20 @@ const arenaChunk = 512
 // space and is not safe for concurrent use: give each actor its own.
 func (m *Machine) NewInterpreter() *Interpreter {
 	n := len(m.states)
+	w := (n + 63) / 64
+	bits := make(bitset, 4*w) // in, exitB, enterB, doneB
+	ints := make([]int32, n+16)
 	it := &Interpreter{
 		m:          m,
-		in:         newBitset(n),
-		exitB:      newBitset(n),
-		enterB:     newBitset(n),
-		doneB:      newBitset(n),
-		child:      make([]int32, n),
+		in:         bits[:w:w],
+		exitB:      bits[w : 2*w : 2*w],
+		enterB:     bits[2*w : 3*w : 3*w],
+		doneB:      bits[3*w:],
+		child:      ints[:n:n],
+		exits:      ints[n : n : n+8],
+		newEntries: ints[n+8 : n+8],
 		sel:        make([]*transition, 0, 8),
 		queue:      make([]ievent, 0, 4),
-		exits:      make([]int32, 0, 8),
-		newEntries: make([]int32, 0, 8),
 		cacheAfter: stepCacheAfter,
 	}
 	it.aargs.it = it

@@ -243,6 +243,9 @@ func (r *caseRunner) value(s *Snapshot) any {
 	}
 	v := caseValue{active: s.active, value: s.Value()}
 	if len(r.values) < maxCaseValues {
+		if r.values == nil {
+			r.values = make([]caseValue, 0, maxCaseValues)
+		}
 		r.values = append(r.values, v)
 	} else {
 		r.values[r.nextValue] = v
