@@ -220,11 +220,14 @@ type caseRunner struct {
 	sorted      []simTimer
 	values      []caseValue // the values of recent configurations
 	nextValue   int         // the entry of values replaced next
+	valuePos    []int32     // scratch of Snapshot.value
+	valueLink   []int32
 }
 
 // caseValue is the state value of a configuration (active list, in order).
 type caseValue struct {
 	active []int32
+	hash   uint64
 	value  any
 }
 
@@ -236,12 +239,18 @@ const maxCaseValues = 16
 // value returns the state value of s, reusing the value of an earlier step
 // with the same configuration.
 func (r *caseRunner) value(s *Snapshot) any {
+	h := cfgHash(s.active, nil)
 	for i := range r.values {
-		if v := &r.values[i]; sameSlice(v.active, s.active) || equalInt32s(v.active, s.active) {
+		if v := &r.values[i]; v.hash == h && equalInt32s(v.active, s.active) {
 			return v.value
 		}
 	}
-	v := caseValue{active: s.active, value: s.Value()}
+	if r.valuePos == nil {
+		n := len(s.m.states)
+		buf := make([]int32, 3*n)
+		r.valuePos, r.valueLink = buf[:n], buf[n:]
+	}
+	v := caseValue{active: s.active, hash: h, value: s.value(r.valuePos, r.valueLink)}
 	if len(r.values) < maxCaseValues {
 		if r.values == nil {
 			r.values = make([]caseValue, 0, maxCaseValues)

@@ -100,6 +100,15 @@ func (v StateValue) appendJSON(b []byte) []byte {
 // (a StateValue, marshalling in document order) for compound and parallel
 // states; an atomic region of a parallel state is an empty object.
 func (s Snapshot) Value() any {
+	var posBuf [96]int32
+	var linkBuf [64]int32
+	return s.value(posBuf[:], linkBuf[:])
+}
+
+// value is Value with scratch space for the state positions (pos, one per
+// state of the machine) and the links (two per active state); it is grown
+// when too short.
+func (s Snapshot) value(pos, link []int32) any {
 	if s.m == nil || len(s.active) == 0 {
 		return nil
 	}
@@ -117,22 +126,14 @@ func (s Snapshot) Value() any {
 	}
 	// The children of each active state, in the order of the active list
 	// (XState's getValueFromAdj), as linked lists over list positions.
-	var posBuf [96]int32
-	var linkBuf [64]int32
-	pos := posBuf[:0]
-	if len(m.states) <= len(posBuf) {
-		pos = posBuf[:len(m.states)]
-	} else {
+	if len(pos) < len(m.states) {
 		pos = make([]int32, len(m.states))
 	}
 	n := len(list)
-	var head, next []int32
-	if 2*n <= len(linkBuf) {
-		head, next = linkBuf[:n], linkBuf[n:2*n]
-	} else {
-		link := make([]int32, 2*n)
-		head, next = link[:n], link[n:]
+	if len(link) < 2*n {
+		link = make([]int32, 2*n)
 	}
+	head, next := link[:n], link[n:2*n]
 	for i, x := range list {
 		pos[x] = int32(i)
 		head[i] = -1
