@@ -33,32 +33,30 @@ func (k stateKind) String() string {
 }
 
 type stateNode struct {
-	key, id, path string
-	keyVal        any // key, boxed once: the state value of an atomic or final child of a compound state
-	kind          stateKind
-	parent        int32
-	end           int32   // descendants are the indices in (self, end)
-	depth         int32   //
-	children      []int32 // non-history children, document order
-	allChildren   []int32 // all children (including history), document order
-	histKids      []int32 // history children
-	initial       int32   // compound: the initial child; -1 otherwise
-	deep          bool    // history: deep
-	histOrd       int32   // history: ordinal in Machine.hist; -1 otherwise
-	histDefault   []int32 // history: default targets (no record yet)
-	entry, exit   []action
-	evIDs         []int32 // sorted event ids with candidates
-	evCands       [][]*transition
-	star          []*transition // candidates of an event no descriptor names
-	partial       bool          // has "foo.*" descriptors
-	descs         []descList    // all descriptors in XState's Map order
-	always        []*transition
-	alwaysChain   bool  // this state or an ancestor has `always`
-	doneID        int32 // event id of xstate.done.state.<id>; -1 for atomic/final/history
-	timerIDs      []string
-	tags          []string
-	description   string
-	meta          any
+	key, id     string
+	keyVal      any // key, boxed once: the state value of an atomic or final child of a compound state
+	kind        stateKind
+	parent      int32
+	end         int32   // descendants are the indices in (self, end)
+	children    []int32 // non-history children, document order
+	allChildren []int32 // all children (including history), document order
+	histKids    []int32 // history children
+	initial     int32   // compound: the initial child; -1 otherwise
+	deep        bool    // history: deep
+	histOrd     int32   // history: ordinal in Machine.hist; -1 otherwise
+	histDefault []int32 // history: default targets (no record yet)
+	entry, exit []action
+	evIDs       []int32 // sorted event ids with candidates
+	evCands     [][]*transition
+	star        []*transition // candidates of an event no descriptor names
+	partial     bool          // has "foo.*" descriptors
+	descs       []descList    // all descriptors in XState's Map order
+	always      []*transition
+	alwaysChain bool  // this state or an ancestor has `always`
+	doneID      int32 // event id of xstate.done.state.<id>; -1 for atomic/final/history
+	timerIDs    []string
+	tags        []string
+	meta        any
 }
 
 type descList struct {
@@ -215,9 +213,34 @@ func compile(def *Definition, impl *Implementations) (*Machine, error) {
 		}
 	}
 	n := countStates(def.root)
-	m := &Machine{id: def.id, def: def, ids: newStrTable(n), evTable: newStrTable(2 * n)}
+	m := &Machine{id: def.id, def: def, ids: newStrTable(n), evTable: newStrTable(n)}
 	m.evNames = make([]string, 0, 2*n)
 	c := &compiler{m: m, impl: impl}
+	// Slabs of the right size: count the transitions and descriptors.
+	nt, nd := 0, 0
+	var count func(d *stateDef)
+	count = func(d *stateDef) {
+		nd += len(d.on) + len(d.after)
+		if d.hasOnDone {
+			nd++
+		}
+		for i := range d.on {
+			nt += len(d.on[i].trans)
+		}
+		for i := range d.after {
+			nt += len(d.after[i].trans)
+		}
+		nt += len(d.always) + len(d.onDone)
+		for _, k := range d.states {
+			count(k)
+		}
+	}
+	count(def.root)
+	c.tslab = make([]transition, 0, nt)
+	c.pslab = make([]*transition, 0, nt)
+	c.dslab = make([]descList, 0, nd)
+	c.cslab = make([][]*transition, 0, nd)
+	c.islab = make([]int32, 0, 3*nt+4*n)
 	m.maxIter = defaultMaxIterations
 	if def.hasMaxIter {
 		m.maxIter = def.maxIterations
@@ -234,7 +257,7 @@ func compile(def *Definition, impl *Implementations) (*Machine, error) {
 	c.defs = make([]*stateDef, 0, n)
 	c.scratch = newBitset(n)
 	c.pathIDs = make([]string, n)
-	c.index(def.root, -1, 0)
+	c.index(def.root, -1)
 	c.makePathIDs()
 	m.words = (len(m.states) + 63) / 64
 	if err := c.structure(); err != nil {
@@ -266,17 +289,17 @@ func compile(def *Definition, impl *Implementations) (*Machine, error) {
 }
 
 // index numbers the states in pre-order (XState's `order`).
-func (c *compiler) index(d *stateDef, parent int32, depth int32) int32 {
+func (c *compiler) index(d *stateDef, parent int32) int32 {
 	m := c.m
 	idx := int32(len(m.states))
-	m.states = append(m.states, stateNode{key: d.key, path: d.path, parent: parent, depth: depth, initial: -1, histOrd: -1, doneID: -1})
+	m.states = append(m.states, stateNode{key: d.key, parent: parent, initial: -1, histOrd: -1, doneID: -1})
 	c.defs = append(c.defs, d)
 	var kids []int32
 	if len(d.states) > 0 {
 		kids = c.ints(len(d.states))
 	}
 	for i, cd := range d.states {
-		kids[i] = c.index(cd, idx, depth+1)
+		kids[i] = c.index(cd, idx)
 	}
 	m.states[idx].allChildren = kids
 	m.states[idx].end = int32(len(m.states))
@@ -343,10 +366,9 @@ func (c *compiler) structure() error {
 			s.id = d.id
 		}
 		if prev := m.ids.add(s.id, int32(i)); prev >= 0 {
-			return defErr(joinPath(path, "id"), ErrDuplicateID, fmt.Sprintf("duplicate state id %s (also used by %s)", jsStringify(s.id), describePath(m.states[prev].path)))
+			return defErr(joinPath(path, "id"), ErrDuplicateID, fmt.Sprintf("duplicate state id %s (also used by %s)", jsStringify(s.id), describePath(c.defs[prev].path)))
 		}
 		s.tags = d.tags
-		s.description = d.description
 		s.meta = d.meta
 	}
 	for i := range m.states {
@@ -516,7 +538,11 @@ func (c *compiler) stateTables(i int32) error {
 		}
 		s.exit = append(s.exit, a)
 	}
-	descs := c.descN(len(d.on) + len(d.after) + 1)[:0]
+	nd := len(d.on) + len(d.after)
+	if d.hasOnDone {
+		nd++
+	}
+	descs := c.descN(nd)[:0]
 	find := func(desc string) int {
 		for j := range descs {
 			if descs[j].desc == desc {

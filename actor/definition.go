@@ -163,7 +163,17 @@ func definitionFromJSON(v any) (*Definition, error) {
 			return nil, defErr("version", nil, "must be a string")
 		}
 	}
-	r := defReader{frames: make([]pathFrame, 0, 16)}
+	// Slabs of the right size: count the states, events and transitions.
+	var cnt defCount
+	cnt.state(obj)
+	r := defReader{
+		frames: make([]pathFrame, 0, 16),
+		states: make([]stateDef, 0, cnt.states-1), // the root is d.root
+		sptrs:  make([]*stateDef, 0, cnt.states-1),
+		evs:    make([]eventDef, 0, cnt.events),
+		trans:  make([]transDef, 0, cnt.trans),
+		strs:   make([]string, 0, cnt.trans+4),
+	}
 	d.root = &stateDef{}
 	if err := r.state(d.root, obj, -1, d.id, true); err != nil {
 		return nil, err
@@ -234,6 +244,42 @@ func (r *defReader) appendPath(b []byte, f int32) []byte {
 }
 
 func (r *defReader) err(f int32, kind error, msg string) error { return defErr(r.path(f), kind, msg) }
+
+// defCount counts the parts of a parsed config that the reader allocates
+// from slabs (an estimate when the config is not well formed).
+type defCount struct{ states, events, trans int }
+
+func (c *defCount) state(obj *jsonObject) {
+	c.states++
+	for i, k := range obj.keys {
+		switch k {
+		case "states":
+			if so, ok := obj.vals[i].(*jsonObject); ok {
+				for _, v := range so.vals {
+					if co, ok := v.(*jsonObject); ok {
+						c.state(co)
+					}
+				}
+			}
+		case "on", "after":
+			if oo, ok := obj.vals[i].(*jsonObject); ok {
+				c.events += len(oo.vals)
+				for _, v := range oo.vals {
+					c.trans += transCount(v)
+				}
+			}
+		case "always", "onDone":
+			c.trans += transCount(obj.vals[i])
+		}
+	}
+}
+
+func transCount(v any) int {
+	if a, ok := v.([]any); ok {
+		return len(a)
+	}
+	return 1
+}
 
 // defReader turns a parsed config into a Definition. The parts of the
 // definition are carved from slabs (a definition is read-only once made).

@@ -281,7 +281,7 @@ func (it *Interpreter) commit(base *Snapshot) Snapshot {
 			out.c = nil
 			if it.histChanged {
 				if len(it.harena)+len(it.hist) > cap(it.harena) {
-					it.harena = make([][]int32, 0, max(64, len(it.hist)))
+					it.harena = make([][]int32, 0, max(min(2*cap(it.harena), 256), 4*len(it.hist)))
 				}
 				n := len(it.harena)
 				it.harena = append(it.harena, it.hist...)
