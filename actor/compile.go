@@ -184,18 +184,26 @@ const defaultMaxIterations = 1000
 // Compile checks every reference against impl (nil: built-ins only) and builds
 // the indexed tables the interpreter runs on.
 func Compile(def *Definition, impl *Implementations) (*Machine, error) {
-	m, err := compile(def, impl)
+	return compileIn(def, impl, nil)
+}
+
+// compileIn is Compile with the slabs taken from a (nil: new ones).
+func compileIn(def *Definition, impl *Implementations, a *loadArena) (*Machine, error) {
+	if a == nil {
+		a = &loadArena{}
+	}
+	m, err := compile(def, impl, a)
 	if err != nil && def != nil && def.lazyPaths {
 		// A parsed definition has no JSON paths (they cost more than the
 		// rest of the parse): compile a copy that has them, for the message.
-		if _, err2 := compile(def.withPaths(), impl); err2 != nil {
+		if _, err2 := compile(def.withPaths(), impl, &loadArena{}); err2 != nil {
 			err = err2
 		}
 	}
 	return m, err
 }
 
-func compile(def *Definition, impl *Implementations) (*Machine, error) {
+func compile(def *Definition, impl *Implementations, a *loadArena) (*Machine, error) {
 	if def == nil || def.root == nil {
 		return nil, defErr("", nil, "nil definition")
 	}
@@ -214,8 +222,13 @@ func compile(def *Definition, impl *Implementations) (*Machine, error) {
 	}
 	n := countStates(def.root)
 	m := &Machine{id: def.id, def: def, ids: newStrTable(n), evTable: newStrTable(n)}
-	m.evNames = make([]string, 0, 2*n)
+	m.evNames = take(a.evNames, 2*n)
 	c := &compiler{m: m, impl: impl}
+	defer func() {
+		// The slabs as the compile left them, for RunCase's next case.
+		a.nodes, a.defs, a.pathIDs, a.evNames = m.states, c.defs, c.pathIDs, m.evNames
+		a.tslab, a.islab, a.pslab, a.dslab, a.cslab = c.tslab, c.islab, c.pslab, c.dslab, c.cslab
+	}()
 	// Slabs of the right size: count the transitions and descriptors.
 	nt, nd := 0, 0
 	var count func(d *stateDef)
@@ -236,11 +249,11 @@ func compile(def *Definition, impl *Implementations) (*Machine, error) {
 		}
 	}
 	count(def.root)
-	c.tslab = make([]transition, 0, nt)
-	c.pslab = make([]*transition, 0, nt)
-	c.dslab = make([]descList, 0, nd)
-	c.cslab = make([][]*transition, 0, nd)
-	c.islab = make([]int32, 0, 3*nt+4*n)
+	c.tslab = take(a.tslab, nt)
+	c.pslab = take(a.pslab, nt)
+	c.dslab = take(a.dslab, nd)
+	c.cslab = take(a.cslab, nd)
+	c.islab = take(a.islab, 3*nt+4*n)
 	m.maxIter = defaultMaxIterations
 	if def.hasMaxIter {
 		m.maxIter = def.maxIterations
@@ -253,10 +266,10 @@ func compile(def *Definition, impl *Implementations) (*Machine, error) {
 	} else {
 		m.ctx0 = Context{}
 	}
-	m.states = make([]stateNode, 0, n)
-	c.defs = make([]*stateDef, 0, n)
+	m.states = take(a.nodes, n)
+	c.defs = take(a.defs, n)
 	c.scratch = newBitset(n)
-	c.pathIDs = make([]string, n)
+	c.pathIDs = take(a.pathIDs, n)[:n]
 	c.index(def.root, -1)
 	c.makePathIDs()
 	m.words = (len(m.states) + 63) / 64

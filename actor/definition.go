@@ -118,7 +118,14 @@ func ParseJSON(data []byte) (*Definition, error) {
 	return definitionFromJSON(v)
 }
 
-func definitionFromJSON(v any) (*Definition, error) {
+func definitionFromJSON(v any) (*Definition, error) { return definitionIn(v, nil) }
+
+// definitionIn is definitionFromJSON with the slabs taken from a (nil: new
+// ones).
+func definitionIn(v any, a *loadArena) (*Definition, error) {
+	if a == nil {
+		a = &loadArena{}
+	}
 	obj, ok := v.(*jsonObject)
 	if !ok {
 		return nil, defErr("", nil, "machine config must be a JSON object, got "+jsonKind(v))
@@ -167,15 +174,18 @@ func definitionFromJSON(v any) (*Definition, error) {
 	var cnt defCount
 	cnt.state(obj)
 	r := defReader{
-		frames: make([]pathFrame, 0, 16),
-		states: make([]stateDef, 0, cnt.states-1), // the root is d.root
-		sptrs:  make([]*stateDef, 0, cnt.states-1),
-		evs:    make([]eventDef, 0, cnt.events),
-		trans:  make([]transDef, 0, cnt.trans),
-		strs:   make([]string, 0, cnt.trans+4),
+		frames: take(a.frames, 16),
+		states: take(a.states, cnt.states-1), // the root is d.root
+		sptrs:  take(a.sptrs, cnt.states-1),
+		evs:    take(a.evs, cnt.events),
+		trans:  take(a.trans, cnt.trans),
+		strs:   take(a.strs, cnt.trans+4),
+		refs:   take(a.refs, 8),
 	}
 	d.root = &stateDef{}
-	if err := r.state(d.root, obj, -1, d.id, true); err != nil {
+	err := r.state(d.root, obj, -1, d.id, true)
+	a.frames, a.states, a.sptrs, a.evs, a.trans, a.strs, a.refs = r.frames, r.states, r.sptrs, r.evs, r.trans, r.strs, r.refs
+	if err != nil {
 		return nil, err
 	}
 	return d, nil

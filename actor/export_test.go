@@ -13,7 +13,7 @@ func RunCaseStepCache(data []byte) (first, second CaseResult) {
 		return r, r
 	}
 	run1 := &caseRun{}
-	m, events := run1.load(v)
+	m, events := run1.load(v, nil)
 	if run1.err != "" {
 		return run1.result(), run1.result()
 	}

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -659,5 +660,27 @@ func TestCompareResult(t *testing.T) {
 			}
 			assert.Equal(t, tt.skipped, st.skippedSteps)
 		})
+	}
+}
+
+// TestRunCaseResultsOutliveTheArena: RunCase reuses the memory of a case's
+// definition and machine for the next case; no result may depend on it. The
+// results of the whole hand corpus and of the bench cases, taken one after
+// the other, are the same once every case has run (after other cases have
+// reused the memory) and after a GC.
+func TestRunCaseResultsOutliveTheArena(t *testing.T) {
+	var cases []oracleCase
+	for _, load := range []func(testing.TB) corpus{loadHand, loadBenchCorpus} {
+		cases = append(cases, load(t).cases...)
+	}
+	results := make([]actor.CaseResult, len(cases))
+	first := make([]string, len(cases))
+	for i, c := range cases {
+		results[i] = actor.RunCase(c.Raw)
+		first[i] = compact(results[i])
+	}
+	runtime.GC()
+	for i, c := range cases {
+		require.Equal(t, first[i], compact(results[i]), "case %s changed after later cases ran", c.Name)
 	}
 }

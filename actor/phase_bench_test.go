@@ -58,7 +58,7 @@ func BenchmarkCasePhases(b *testing.B) {
 			}
 		})
 		run0 := &caseRun{}
-		m, events := run0.load(v)
+		m, events := run0.load(v, nil)
 		if run0.err != "" {
 			b.Fatal(run0.err)
 		}

@@ -265,23 +265,25 @@ func (r *caseRunner) value(s *Snapshot) any {
 
 func runCaseValue(v any) *caseRun {
 	run := &caseRun{}
-	m, events := run.load(v)
+	a := arenaPool.Get().(*loadArena)
+	m, events := run.load(v, a)
 	if run.err == "" {
 		run.play(m.NewInterpreter(), events)
 	}
+	a.release() // the result holds nothing of the machine
 	return run
 }
 
-// load compiles the case's machine and returns it with the case's events; a
-// bad case sets r.err.
-func (run *caseRun) load(v any) (*Machine, []any) {
+// load compiles the case's machine (its slabs from a, nil: new ones) and
+// returns it with the case's events; a bad case sets r.err.
+func (run *caseRun) load(v any, a *loadArena) (*Machine, []any) {
 	c, ok := v.(*jsonObject)
 	if !ok {
 		run.err = "config: case must be an object"
 		return nil, nil
 	}
 	mv, _ := c.get("machine")
-	def, err := definitionFromJSON(mv)
+	def, err := definitionIn(mv, a)
 	if err != nil {
 		run.err = "config: " + err.Error()
 		return nil, nil
@@ -303,7 +305,7 @@ func (run *caseRun) load(v any) (*Machine, []any) {
 			impl.Delays[k] = msToDuration(f)
 		}
 	}
-	m, err := Compile(def, impl)
+	m, err := compileIn(def, impl, a)
 	if err != nil {
 		run.err = "config: " + err.Error()
 		return nil, nil
