@@ -97,10 +97,10 @@ func (m *Machine) stepCache() *stepCache {
 		sc.evOK[id] = cacheableType(name)
 	}
 	sc.evOK[nev-1] = true
-	// A configuration costs its step table, its lists and the results that
-	// point to it.
-	per := 8*nev + 4*len(m.states) + 4*len(m.histStates) + 160
-	sc.limit = min(max(stepCacheBudget/per, 64), 1<<16)
+	// A configuration costs its step table, its lists and, at worst, one
+	// result (with its effects) per event.
+	per := (8+96)*nev + 4*len(m.states) + 4*len(m.histStates) + 160
+	sc.limit = min(max(stepCacheBudget/per, 4), 1<<16)
 	sc.tab.Store(newCfgTable(64))
 	if !m.steps.CompareAndSwap(nil, sc) {
 		return m.steps.Load()
