@@ -140,12 +140,14 @@ func (it *Interpreter) runActions(acts []action, ev *ievent) error {
 		case aCancelTimer:
 			it.effects = append(it.effects, Effect{Kind: EffectCancelTimer, TimerID: a.timerID})
 		case aAssign:
+			it.impure = true
 			it.ownCtx()
 			for k, v := range a.assign {
 				it.ctx[k] = v
 			}
 			it.assigned = true
 		case aIncrement:
+			it.impure = true
 			cur, ok := it.ctx[a.key]
 			base := 0.0
 			if ok && cur != nil {
@@ -159,6 +161,7 @@ func (it *Interpreter) runActions(acts []action, ev *ievent) error {
 			it.ctx[a.key] = base + a.by
 			it.assigned = true
 		case aAppend:
+			it.impure = true
 			cur, ok := it.ctx[a.key]
 			var old []any
 			if ok && cur != nil {
@@ -179,6 +182,7 @@ func (it *Interpreter) runActions(acts []action, ev *ievent) error {
 			it.ctx[a.key] = arr
 			it.assigned = true
 		case aCopy:
+			it.impure = true
 			v, _ := eventField(&ev.ev, a.field)
 			it.ownCtx()
 			it.ctx[a.key] = v
@@ -186,6 +190,7 @@ func (it *Interpreter) runActions(acts []action, ev *ievent) error {
 		case aRaise:
 			it.queue = append(it.queue, ievent{ev: a.ev, id: a.evID})
 		case aLog:
+			it.impure = true // the effect carries the event
 			msg := a.message
 			if !a.hasValue {
 				msg = "xorc.log: " + ev.ev.Type
@@ -194,6 +199,7 @@ func (it *Interpreter) runActions(acts []action, ev *ievent) error {
 		case aSend:
 			it.effects = append(it.effects, Effect{Kind: EffectSend, To: a.to, Event: a.ev, Delay: a.delay})
 		case aUser:
+			it.impure = true
 			if err := it.callAction(a, ev); err != nil {
 				return err
 			}
@@ -235,6 +241,13 @@ func finiteNum(v any) (float64, bool) {
 }
 
 func (it *Interpreter) evalGuard(g *guard, ev *ievent) (bool, error) {
+	switch g.kind {
+	case gIn, gNot, gAnd, gOr:
+		// xorc.in reads the configuration only; the others are as pure as
+		// their operands.
+	default:
+		it.impure = true
+	}
 	switch g.kind {
 	case gEq:
 		v, ok := it.ctx[g.key]

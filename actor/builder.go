@@ -292,6 +292,9 @@ func (s *StateBuilder) build(path, key string, isRoot bool) (*stateDef, error) {
 	if d.exit, err = buildRefs(s.exit, joinPath(path, "exit")); err != nil {
 		return nil, err
 	}
+	// The JSON shape the paths describe (see Definition.withPaths).
+	d.entryArr, d.exitArr = d.entry != nil, d.exit != nil
+	d.alwaysArr, d.onDoneArr = len(s.always) > 1, len(s.onDone) > 1
 	for _, ev := range jsOrderEvents(s.on) {
 		ep := joinPath(joinPath(path, "on"), ev.key)
 		if ev.key == "" {
@@ -301,7 +304,7 @@ func (s *StateBuilder) build(path, key string, isRoot bool) (*stateDef, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.on = append(d.on, eventDef{key: ev.key, path: ep, trans: ts})
+		d.on = append(d.on, eventDef{key: ev.key, path: ep, trans: ts, arr: len(ts) > 1})
 	}
 	for _, ev := range jsOrderEvents(s.after) {
 		ep := joinPath(joinPath(path, "after"), ev.key)
@@ -309,7 +312,7 @@ func (s *StateBuilder) build(path, key string, isRoot bool) (*stateDef, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.after = append(d.after, eventDef{key: ev.key, path: ep, trans: ts})
+		d.after = append(d.after, eventDef{key: ev.key, path: ep, trans: ts, arr: len(ts) > 1})
 	}
 	if len(s.always) > 0 {
 		if d.always, err = buildTransitions(s.always, joinPath(path, "always")); err != nil {
@@ -366,9 +369,9 @@ func buildTransitions(ts []*TransitionBuilder, path string) ([]transDef, error) 
 		if len(ts) > 1 {
 			p = indexPath(path, i)
 		}
-		td := transDef{path: p, targetPath: joinPath(p, "target"), reenter: t.reenter, description: t.desc}
+		td := transDef{path: p, targetPath: joinPath(p, "target"), reenter: t.reenter, description: t.desc, targetKey: true}
 		if len(t.targets) == 0 {
-			td.targetPath = p
+			td.targetPath, td.targetKey = p, false
 		}
 		for j, tg := range t.targets {
 			if tg == "" {
@@ -389,6 +392,7 @@ func buildTransitions(ts []*TransitionBuilder, path string) ([]transDef, error) 
 		if td.actions, err = buildRefs(t.actions, joinPath(p, "actions")); err != nil {
 			return nil, err
 		}
+		td.actionsArr = td.actions != nil
 		out = append(out, td)
 	}
 	return out, nil

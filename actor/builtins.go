@@ -401,7 +401,7 @@ func (c *compiler) compileGuard(r ref) (*guard, error) {
 			g.value, g.hasValue = p["value"]
 		case gIn:
 			s, _ := p["state"].(string)
-			idx, err := c.resolveInState(s, joinPath(joinPath(r.path, "params"), "state"))
+			idx, err := c.resolveInState(s, r.path)
 			if err != nil {
 				return nil, err
 			}
@@ -417,14 +417,14 @@ func (c *compiler) compileGuard(r ref) (*guard, error) {
 }
 
 // resolveInState resolves an xorc.in state reference: "#id", "#id.path", or
-// a plain path from the root ("a.b").
-func (c *compiler) resolveInState(s, path string) (int32, error) {
+// a plain path from the root ("a.b"). refPath is the guard reference's path.
+func (c *compiler) resolveInState(s, refPath string) (int32, error) {
 	idx, msg := c.m.lookupState(s)
 	if idx < 0 {
-		return -1, defErr(path, ErrUnknownTarget, "xorc.in: "+msg)
+		return -1, defErr(joinPath(joinPath(refPath, "params"), "state"), ErrUnknownTarget, "xorc.in: "+msg)
 	}
 	if c.m.states[idx].kind == kHistory {
-		return -1, defErr(path, ErrBadParams, fmt.Sprintf("xorc.in: %s is a history state, which is never active", jsStringify(s)))
+		return -1, defErr(joinPath(joinPath(refPath, "params"), "state"), ErrBadParams, fmt.Sprintf("xorc.in: %s is a history state, which is never active", jsStringify(s)))
 	}
 	return idx, nil
 }

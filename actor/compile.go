@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,36 +33,36 @@ func (k stateKind) String() string {
 }
 
 type stateNode struct {
-	key, id, path string
-	kind          stateKind
-	parent        int32
-	end           int32   // descendants are the indices in (self, end)
-	depth         int32   //
-	children      []int32 // non-history children, document order
-	allChildren   []int32 // all children (including history), document order
-	histKids      []int32 // history children
-	initial       int32   // compound: the initial child; -1 otherwise
-	deep          bool    // history: deep
-	histOrd       int32   // history: ordinal in Machine.hist; -1 otherwise
-	histDefault   []int32 // history: default targets (no record yet)
-	entry, exit   []action
-	evIDs         []int32 // sorted event ids with candidates
-	evCands       [][]*transition
-	star          []*transition // candidates of an event no descriptor names
-	partial       bool          // has "foo.*" descriptors
-	descs         []descList    // all descriptors in XState's Map order
-	always        []*transition
-	alwaysChain   bool  // this state or an ancestor has `always`
-	doneID        int32 // event id of xstate.done.state.<id>; -1 for atomic/final/history
-	timerIDs      []string
-	tags          []string
-	description   string
-	meta          any
+	key, id     string
+	keyVal      any // key, boxed once: the state value of an atomic or final child of a compound state
+	kind        stateKind
+	parent      int32
+	end         int32   // descendants are the indices in (self, end)
+	children    []int32 // non-history children, document order
+	allChildren []int32 // all children (including history), document order
+	histKids    []int32 // history children
+	initial     int32   // compound: the initial child; -1 otherwise
+	deep        bool    // history: deep
+	histOrd     int32   // history: ordinal in Machine.hist; -1 otherwise
+	histDefault []int32 // history: default targets (no record yet)
+	entry, exit []action
+	evIDs       []int32 // sorted event ids with candidates
+	evCands     [][]*transition
+	star        []*transition // candidates of an event no descriptor names
+	partial     bool          // has "foo.*" descriptors
+	descs       []descList    // all descriptors in XState's Map order
+	always      []*transition
+	alwaysChain bool  // this state or an ancestor has `always`
+	doneID      int32 // event id of xstate.done.state.<id>; -1 for atomic/final/history
+	timerIDs    []string
+	tags        []string
+	meta        any
 }
 
 type descList struct {
 	desc string
 	ts   []*transition
+	id   int32 // the descriptor's event id ("*": -1)
 }
 
 // transition is a compiled candidate transition.
@@ -89,15 +90,16 @@ type Machine struct {
 	def        *Definition
 	states     []stateNode
 	words      int
-	idMap      map[string]int32
-	evIndex    map[string]int32 // used while compiling
-	evTable    evTable          // used at run time
+	ids        strTable // state id -> index
+	evTable    strTable // event type -> event id
 	evNames    []string
 	ctx0       Context
 	maxIter    int
 	hasAlways  bool
-	histStates []int32 // history ordinal -> state index
-	initEntry  []int32 // states entered by the initial microstep (root first, document order)
+	histStates []int32                   // history ordinal -> state index
+	initEntry  []int32                   // states entered by the initial microstep (root first, document order)
+	partial    bool                      // some state has a partial wildcard ("foo.*")
+	steps      atomic.Pointer[stepCache] // nil until an interpreter turns it on (stepcache.go)
 }
 
 // ID is the machine definition's root id (not the runtime machine ID).
@@ -125,6 +127,48 @@ type compiler struct {
 	scratch bitset
 	pathIDs []string     // machineId.path of each state
 	tslab   []transition // transitions are carved from chunks
+	islab   []int32      // and their target and entry lists
+	pslab   []*transition
+	dslab   []descList
+	cslab   [][]*transition
+}
+
+func (c *compiler) descN(n int) []descList {
+	if len(c.dslab)+n > cap(c.dslab) {
+		c.dslab = make([]descList, 0, max(min(2*cap(c.dslab), 256), n, 32))
+	}
+	l := len(c.dslab)
+	c.dslab = c.dslab[:l+n]
+	return c.dslab[l : l+n : l+n]
+}
+
+func (c *compiler) candN(n int) [][]*transition {
+	if len(c.cslab)+n > cap(c.cslab) {
+		c.cslab = make([][]*transition, 0, max(min(2*cap(c.cslab), 256), n, 32))
+	}
+	l := len(c.cslab)
+	c.cslab = c.cslab[:l+n]
+	return c.cslab[l : l+n : l+n]
+}
+
+// ints returns n int32s from the compiler's slab (exact capacity).
+func (c *compiler) ints(n int) []int32 {
+	if len(c.islab)+n > cap(c.islab) {
+		c.islab = make([]int32, 0, max(min(2*cap(c.islab), 1024), n, 64))
+	}
+	l := len(c.islab)
+	c.islab = c.islab[:l+n]
+	return c.islab[l : l+n : l+n]
+}
+
+// ptrs returns n transition pointers from the compiler's slab.
+func (c *compiler) ptrs(n int) []*transition {
+	if len(c.pslab)+n > cap(c.pslab) {
+		c.pslab = make([]*transition, 0, max(min(2*cap(c.pslab), 512), n, 32))
+	}
+	l := len(c.pslab)
+	c.pslab = c.pslab[:l+n]
+	return c.pslab[l : l+n : l+n]
 }
 
 func countStates(d *stateDef) int {
@@ -140,6 +184,26 @@ const defaultMaxIterations = 1000
 // Compile checks every reference against impl (nil: built-ins only) and builds
 // the indexed tables the interpreter runs on.
 func Compile(def *Definition, impl *Implementations) (*Machine, error) {
+	return compileIn(def, impl, nil)
+}
+
+// compileIn is Compile with the slabs taken from a (nil: new ones).
+func compileIn(def *Definition, impl *Implementations, a *loadArena) (*Machine, error) {
+	if a == nil {
+		a = &loadArena{}
+	}
+	m, err := compile(def, impl, a)
+	if err != nil && def != nil && def.lazyPaths {
+		// A parsed definition has no JSON paths (they cost more than the
+		// rest of the parse): compile a copy that has them, for the message.
+		if _, err2 := compile(def.withPaths(), impl, &loadArena{}); err2 != nil {
+			err = err2
+		}
+	}
+	return m, err
+}
+
+func compile(def *Definition, impl *Implementations, a *loadArena) (*Machine, error) {
 	if def == nil || def.root == nil {
 		return nil, defErr("", nil, "nil definition")
 	}
@@ -157,9 +221,39 @@ func Compile(def *Definition, impl *Implementations) (*Machine, error) {
 		}
 	}
 	n := countStates(def.root)
-	m := &Machine{id: def.id, def: def, idMap: make(map[string]int32, n), evIndex: make(map[string]int32, n)}
-	m.evNames = make([]string, 0, 2*n)
+	m := &Machine{id: def.id, def: def, ids: newStrTable(n), evTable: newStrTable(n)}
+	m.evNames = take(a.evNames, 2*n)
 	c := &compiler{m: m, impl: impl}
+	defer func() {
+		// The slabs as the compile left them, for RunCase's next case.
+		a.nodes, a.defs, a.pathIDs, a.evNames = m.states, c.defs, c.pathIDs, m.evNames
+		a.tslab, a.islab, a.pslab, a.dslab, a.cslab = c.tslab, c.islab, c.pslab, c.dslab, c.cslab
+	}()
+	// Slabs of the right size: count the transitions and descriptors.
+	nt, nd := 0, 0
+	var count func(d *stateDef)
+	count = func(d *stateDef) {
+		nd += len(d.on) + len(d.after)
+		if d.hasOnDone {
+			nd++
+		}
+		for i := range d.on {
+			nt += len(d.on[i].trans)
+		}
+		for i := range d.after {
+			nt += len(d.after[i].trans)
+		}
+		nt += len(d.always) + len(d.onDone)
+		for _, k := range d.states {
+			count(k)
+		}
+	}
+	count(def.root)
+	c.tslab = take(a.tslab, nt)
+	c.pslab = take(a.pslab, nt)
+	c.dslab = take(a.dslab, nd)
+	c.cslab = take(a.cslab, nd)
+	c.islab = take(a.islab, 3*nt+4*n)
 	m.maxIter = defaultMaxIterations
 	if def.hasMaxIter {
 		m.maxIter = def.maxIterations
@@ -172,11 +266,12 @@ func Compile(def *Definition, impl *Implementations) (*Machine, error) {
 	} else {
 		m.ctx0 = Context{}
 	}
-	m.states = make([]stateNode, 0, n)
-	c.defs = make([]*stateDef, 0, n)
+	m.states = take(a.nodes, n)
+	c.defs = take(a.defs, n)
 	c.scratch = newBitset(n)
-	c.pathIDs = make([]string, n)
-	c.index(def.root, -1, 0)
+	c.pathIDs = take(a.pathIDs, n)[:n]
+	c.index(def.root, -1)
+	c.makePathIDs()
 	m.words = (len(m.states) + 63) / 64
 	if err := c.structure(); err != nil {
 		return nil, err
@@ -194,25 +289,30 @@ func Compile(def *Definition, impl *Implementations) (*Machine, error) {
 	}
 	for i := range m.states {
 		s := &m.states[i]
+		if (s.kind == kAtomic || s.kind == kFinal) && s.parent >= 0 && m.states[s.parent].kind == kCompound {
+			s.keyVal = s.key
+		}
 		s.alwaysChain = len(s.always) > 0 || (s.parent >= 0 && m.states[s.parent].alwaysChain)
 		if len(s.always) > 0 {
 			m.hasAlways = true
 		}
 	}
 	m.initEntry = m.initialEntry()
-	m.evTable = newEvTable(m.evNames)
 	return m, nil
 }
 
 // index numbers the states in pre-order (XState's `order`).
-func (c *compiler) index(d *stateDef, parent int32, depth int32) int32 {
+func (c *compiler) index(d *stateDef, parent int32) int32 {
 	m := c.m
 	idx := int32(len(m.states))
-	m.states = append(m.states, stateNode{key: d.key, path: d.path, parent: parent, depth: depth, initial: -1, histOrd: -1, doneID: -1})
+	m.states = append(m.states, stateNode{key: d.key, parent: parent, initial: -1, histOrd: -1, doneID: -1})
 	c.defs = append(c.defs, d)
 	var kids []int32
-	for _, cd := range d.states {
-		kids = append(kids, c.index(cd, idx, depth+1))
+	if len(d.states) > 0 {
+		kids = c.ints(len(d.states))
+	}
+	for i, cd := range d.states {
+		kids[i] = c.index(cd, idx)
 	}
 	m.states[idx].allChildren = kids
 	m.states[idx].end = int32(len(m.states))
@@ -273,33 +373,36 @@ func (c *compiler) structure() error {
 			}
 			s.deep = d.history == "deep"
 		}
-		// ids: the explicit id, else machineId.path.to.state (built from
-		// the parent's path id, even when the parent has an explicit id)
-		if i == 0 {
-			c.pathIDs[0] = m.id
-			s.id = m.id
-		} else {
-			c.pathIDs[i] = c.pathIDs[s.parent] + "." + s.key
-			s.id = c.pathIDs[i]
-			if d.id != "" {
-				s.id = d.id
-			}
+		// ids: the explicit id, else machineId.path.to.state (pathIDs)
+		s.id = c.pathIDs[i]
+		if i > 0 && d.id != "" {
+			s.id = d.id
 		}
-		if prev, dup := m.idMap[s.id]; dup {
-			return defErr(joinPath(path, "id"), ErrDuplicateID, fmt.Sprintf("duplicate state id %s (also used by %s)", jsStringify(s.id), describePath(m.states[prev].path)))
+		if prev := m.ids.add(s.id, int32(i)); prev >= 0 {
+			return defErr(joinPath(path, "id"), ErrDuplicateID, fmt.Sprintf("duplicate state id %s (also used by %s)", jsStringify(s.id), describePath(c.defs[prev].path)))
 		}
-		m.idMap[s.id] = int32(i)
 		s.tags = d.tags
-		s.description = d.description
 		s.meta = d.meta
 	}
 	for i := range m.states {
 		s := &m.states[i]
+		nh := 0
 		for _, k := range s.allChildren {
 			if m.states[k].kind == kHistory {
-				s.histKids = append(s.histKids, k)
-			} else {
-				s.children = append(s.children, k)
+				nh++
+			}
+		}
+		if nh == 0 {
+			s.children = s.allChildren
+		} else {
+			s.histKids = c.ints(nh)[:0]
+			s.children = c.ints(len(s.allChildren) - nh)[:0]
+			for _, k := range s.allChildren {
+				if m.states[k].kind == kHistory {
+					s.histKids = append(s.histKids, k)
+				} else {
+					s.children = append(s.children, k)
+				}
 			}
 		}
 		d := c.defs[i]
@@ -320,10 +423,8 @@ func (c *compiler) structure() error {
 			}
 			s.initial = init
 		}
-		if s.kind == kCompound || s.kind == kParallel {
-			s.doneID = c.intern("xstate.done.state." + s.id)
-		}
 	}
+	c.internDoneEvents()
 	return nil
 }
 
@@ -370,13 +471,64 @@ func (c *compiler) histories() error {
 }
 
 func (c *compiler) intern(ev string) int32 {
-	if id, ok := c.m.evIndex[ev]; ok {
-		return id
-	}
 	id := int32(len(c.m.evNames))
-	c.m.evIndex[ev] = id
+	if prev := c.m.evTable.add(ev, id); prev >= 0 {
+		return prev
+	}
 	c.m.evNames = append(c.m.evNames, ev)
 	return id
+}
+
+// makePathIDs sets c.pathIDs: machineId.path.to.state for every state (built
+// from the parent's path id, even when the parent has an explicit id), all
+// in one string.
+func (c *compiler) makePathIDs() {
+	m := c.m
+	off := make([]int32, 2*len(m.states))
+	buf := make([]byte, 0, 24*len(m.states))
+	for i := range m.states {
+		start := len(buf)
+		if i == 0 {
+			buf = append(buf, m.id...)
+		} else {
+			p := m.states[i].parent
+			buf = append(buf, buf[off[2*p]:off[2*p+1]]...)
+			buf = append(buf, '.')
+			buf = append(buf, m.states[i].key...)
+		}
+		off[2*i], off[2*i+1] = int32(start), int32(len(buf))
+	}
+	all := string(buf)
+	for i := range m.states {
+		c.pathIDs[i] = all[off[2*i]:off[2*i+1]]
+	}
+}
+
+// internDoneEvents interns xstate.done.state.<id> of every compound and
+// parallel state (the names share one string).
+func (c *compiler) internDoneEvents() {
+	m := c.m
+	const prefix = "xstate.done.state."
+	var off []int32
+	var buf []byte
+	for i := range m.states {
+		if k := m.states[i].kind; k == kCompound || k == kParallel {
+			if buf == nil {
+				buf = make([]byte, 0, 32*len(m.states))
+				off = c.ints(2 * len(m.states))
+			}
+			off[2*i] = int32(len(buf))
+			buf = append(buf, prefix...)
+			buf = append(buf, m.states[i].id...)
+			off[2*i+1] = int32(len(buf))
+		}
+	}
+	all := string(buf)
+	for i := range m.states {
+		if k := m.states[i].kind; k == kCompound || k == kParallel {
+			m.states[i].doneID = c.intern(all[off[2*i]:off[2*i+1]])
+		}
+	}
 }
 
 // stateTables compiles a state's actions, transitions and timers.
@@ -399,7 +551,11 @@ func (c *compiler) stateTables(i int32) error {
 		}
 		s.exit = append(s.exit, a)
 	}
-	var descs []descList
+	nd := len(d.on) + len(d.after)
+	if d.hasOnDone {
+		nd++
+	}
+	descs := c.descN(nd)[:0]
 	find := func(desc string) int {
 		for j := range descs {
 			if descs[j].desc == desc {
@@ -413,7 +569,7 @@ func (c *compiler) stateTables(i int32) error {
 		if err != nil {
 			return err
 		}
-		descs = append(descs, descList{ed.key, ts})
+		descs = append(descs, descList{desc: ed.key, ts: ts})
 	}
 	if d.hasOnDone {
 		desc := "xstate.done.state." + s.id
@@ -424,7 +580,7 @@ func (c *compiler) stateTables(i int32) error {
 		if j := find(desc); j >= 0 {
 			descs[j].ts = ts // Map.set replaces the value and keeps the position
 		} else {
-			descs = append(descs, descList{desc, ts})
+			descs = append(descs, descList{desc: desc, ts: ts})
 		}
 	}
 	seenAfter := map[string]string{}
@@ -464,16 +620,18 @@ func (c *compiler) stateTables(i int32) error {
 		if j := find(evType); j >= 0 {
 			descs[j].ts = append(descs[j].ts[:len(descs[j].ts):len(descs[j].ts)], ts...)
 		} else {
-			descs = append(descs, descList{evType, ts})
+			descs = append(descs, descList{desc: evType, ts: ts})
 		}
 	}
 	s.descs = descs
-	for _, dl := range descs {
+	for i, dl := range descs {
+		descs[i].id = -1
 		if dl.desc != "*" {
-			c.intern(dl.desc)
+			descs[i].id = c.intern(dl.desc)
 		}
 		if strings.HasSuffix(dl.desc, ".*") {
 			s.partial = true
+			m.partial = true
 		}
 	}
 	if len(d.always) > 0 {
@@ -486,24 +644,27 @@ func (c *compiler) stateTables(i int32) error {
 }
 
 func (c *compiler) compileTransitions(src int32, desc string, tds []transDef) ([]*transition, error) {
-	out := make([]*transition, 0, len(tds))
-	for _, td := range tds {
-		t, err := c.compileTransition(src, desc, td)
+	out := c.ptrs(len(tds))
+	for i := range tds {
+		t, err := c.compileTransition(src, desc, &tds[i])
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, t)
+		out[i] = t
 	}
 	return out, nil
 }
 
-func (c *compiler) compileTransition(src int32, desc string, td transDef) (*transition, error) {
+func (c *compiler) compileTransition(src int32, desc string, td *transDef) (*transition, error) {
 	m := c.m
 	if len(c.tslab) == cap(c.tslab) {
-		c.tslab = make([]transition, 0, 16)
+		c.tslab = make([]transition, 0, min(max(16, 2*cap(c.tslab)), 256))
 	}
 	c.tslab = append(c.tslab, transition{source: src, desc: desc, reenter: td.reenter, domain: -1})
 	t := &c.tslab[len(c.tslab)-1]
+	if len(td.targets) > 0 {
+		t.targets = c.ints(len(td.targets))[:0]
+	}
 	for _, target := range td.targets {
 		idx, err := c.resolveTarget(src, target, td.targetPath)
 		if err != nil {
@@ -540,7 +701,7 @@ func (c *compiler) compileTransition(src int32, desc string, td transDef) (*tran
 		c.scratch.clear()
 		ec := entryCalc{m: m, set: c.scratch}
 		ec.addTransition(t, t.domain)
-		t.entry = make([]int32, 0, ec.set.count())
+		t.entry = c.ints(ec.set.count())[:0]
 		for i := ec.set.next(0); i >= 0; i = ec.set.next(i + 1) {
 			t.entry = append(t.entry, i)
 		}
@@ -558,6 +719,18 @@ func (c *compiler) compileTransition(src int32, desc string, td transDef) (*tran
 // resolveTarget resolves a transition target like XState's resolveTarget.
 func (c *compiler) resolveTarget(src int32, target, path string) (int32, error) {
 	m := c.m
+	// Fast paths: a sibling key, or ".child" (no ids, dots or escapes).
+	if src > 0 {
+		if plainKey(target) {
+			if idx := m.childByKey(m.states[src].parent, target); idx >= 0 {
+				return idx, nil
+			}
+		} else if len(target) > 1 && target[0] == '.' && plainKey(target[1:]) && plainKey(m.states[src].key) {
+			if idx := m.childByKey(src, target[1:]); idx >= 0 {
+				return idx, nil
+			}
+		}
+	}
 	if strings.HasPrefix(target, "#") {
 		idx, msg := m.byID(target)
 		if idx < 0 {
@@ -585,6 +758,20 @@ func (c *compiler) resolveTarget(src int32, target, path string) (int32, error) 
 		return -1, defErr(path, ErrUnknownTarget, fmt.Sprintf("unknown target %s: %s", jsStringify(target), msg))
 	}
 	return idx, nil
+}
+
+// plainKey reports whether a target is one state key: non-empty, without
+// the characters of ids, paths and escapes.
+func plainKey(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '.' || c == '#' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // toStatePath splits a state path at dots; a backslash escapes the next
@@ -618,12 +805,18 @@ func (m *Machine) childByKey(p int32, key string) int32 {
 	return -1
 }
 
+// stateByID returns the index of the state with this id.
+func (m *Machine) stateByID(id string) (int32, bool) {
+	idx := m.ids.lookup(id)
+	return idx, idx >= 0
+}
+
 // byID resolves "#id" or "#id.path" (XState's getStateNodeById). It returns
 // -1 and a reason when there is no such state.
 func (m *Machine) byID(ref string) (int32, string) {
 	if strings.IndexByte(ref, '\\') >= 0 {
 		parts := toStatePath(ref)
-		idx, ok := m.idMap[strings.TrimPrefix(parts[0], "#")]
+		idx, ok := m.stateByID(strings.TrimPrefix(parts[0], "#"))
 		if !ok {
 			return -1, fmt.Sprintf("no state has id %s", jsStringify(strings.TrimPrefix(parts[0], "#")))
 		}
@@ -631,7 +824,7 @@ func (m *Machine) byID(ref string) (int32, string) {
 	}
 	first, rest, more := strings.Cut(ref, ".")
 	id := strings.TrimPrefix(first, "#")
-	idx, ok := m.idMap[id]
+	idx, ok := m.stateByID(id)
 	if !ok {
 		return -1, fmt.Sprintf("no state has id %s", jsStringify(id))
 	}
@@ -738,12 +931,28 @@ func (c *compiler) candidateTables(i int32) {
 			add(int32(id))
 		}
 	} else {
-		s.evIDs = make([]int32, 0, len(s.descs))
-		s.evCands = make([][]*transition, 0, len(s.descs))
+		// One entry per descriptor (they are unique), the exact ones only:
+		// with a "*" the candidates are the descriptor's, then the star's.
+		s.evIDs = c.ints(len(s.descs))[:0]
+		s.evCands = c.candN(len(s.descs))[:0]
 		for _, dl := range s.descs {
-			if dl.desc != "*" {
-				add(m.evIndex[dl.desc])
+			if dl.desc == "*" {
+				continue
 			}
+			ts := dl.ts
+			if s.star != nil {
+				ts = candidatesFor(s.descs, dl.desc)
+			}
+			if len(ts) == 0 {
+				continue
+			}
+			j := len(s.evIDs)
+			s.evIDs = append(s.evIDs, dl.id)
+			s.evCands = append(s.evCands, ts)
+			for ; j > 0 && s.evIDs[j-1] > dl.id; j-- {
+				s.evIDs[j], s.evCands[j] = s.evIDs[j-1], s.evCands[j-1]
+			}
+			s.evIDs[j], s.evCands[j] = dl.id, ts
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 )
 
 // Definition is a parsed statechart, not yet compiled: the result of ParseJSON
@@ -17,6 +18,9 @@ type Definition struct {
 	context       Context // nil when the config has no context
 	maxIterations int
 	hasMaxIter    bool
+	// lazyPaths: the JSON paths of the parts are not filled in (ParseJSON):
+	// Compile builds them (withPaths) only to report an error.
+	lazyPaths bool
 }
 
 // ID is the machine's root id.
@@ -34,7 +38,7 @@ func (d *Definition) Context() Context {
 
 // stateDef is one state node of a definition, in JS property order.
 type stateDef struct {
-	path        string // JSON path of the state object; "" for the root
+	path        string // JSON path of the state object; "" for the root (see Definition.lazyPaths)
 	key         string
 	id          string // explicit id, "" when absent
 	typ         string // "type" as written, "" when absent
@@ -49,10 +53,12 @@ type stateDef struct {
 	after       []eventDef
 	onDone      []transDef
 	hasOnDone   bool
-	states      []*stateDef
-	tags        []string
-	description string
-	meta        any
+	// The JSON shape, for paths: entry, exit, always and onDone were arrays.
+	entryArr, exitArr, alwaysArr, onDoneArr bool
+	states                                  []*stateDef
+	tags                                    []string
+	description                             string
+	meta                                    any
 }
 
 // eventDef is one key of `on` (an event descriptor) or `after` (a delay) with
@@ -61,6 +67,7 @@ type eventDef struct {
 	key   string
 	path  string
 	trans []transDef
+	arr   bool // the transitions were an array
 }
 
 // transDef is one candidate transition.
@@ -72,6 +79,8 @@ type transDef struct {
 	actions     []ref
 	reenter     bool
 	description string
+	targetKey   bool // an object with a "target" key (the targets' path)
+	actionsArr  bool // actions was an array
 }
 
 // ref is an action or guard reference: "name" or {"type": name, "params": {...}}.
@@ -81,14 +90,6 @@ type ref struct {
 	params    map[string]any
 	hasParams bool
 }
-
-var stateKeys = map[string]bool{
-	"id": true, "type": true, "initial": true, "states": true, "on": true, "entry": true, "exit": true,
-	"always": true, "after": true, "onDone": true, "description": true, "tags": true, "meta": true,
-	"history": true, "target": true,
-}
-
-var rootOnlyKeys = map[string]bool{"context": true, "options": true, "version": true}
 
 var unsupportedKeys = map[string]string{
 	"invoke":                     "invoke (child actors) is not supported",
@@ -101,8 +102,6 @@ var unsupportedKeys = map[string]string{
 	"strict":                     "strict is XState v4 and not supported",
 	"predictableActionArguments": "predictableActionArguments is XState v4 and not supported",
 }
-
-var transitionKeys = map[string]bool{"target": true, "guard": true, "actions": true, "reenter": true, "description": true, "meta": true}
 
 var transitionHints = map[string]string{
 	"cond":     `"cond" is XState v4; use "guard"`,
@@ -119,12 +118,19 @@ func ParseJSON(data []byte) (*Definition, error) {
 	return definitionFromJSON(v)
 }
 
-func definitionFromJSON(v any) (*Definition, error) {
+func definitionFromJSON(v any) (*Definition, error) { return definitionIn(v, nil) }
+
+// definitionIn is definitionFromJSON with the slabs taken from a (nil: new
+// ones).
+func definitionIn(v any, a *loadArena) (*Definition, error) {
+	if a == nil {
+		a = &loadArena{}
+	}
 	obj, ok := v.(*jsonObject)
 	if !ok {
 		return nil, defErr("", nil, "machine config must be a JSON object, got "+jsonKind(v))
 	}
-	d := &Definition{id: "(machine)"}
+	d := &Definition{id: "(machine)", lazyPaths: true}
 	if idv, ok := obj.get("id"); ok {
 		s, ok := idv.(string)
 		if !ok || s == "" {
@@ -164,11 +170,24 @@ func definitionFromJSON(v any) (*Definition, error) {
 			return nil, defErr("version", nil, "must be a string")
 		}
 	}
-	root, err := parseState(obj, "", d.id, true)
+	// Slabs of the right size: count the states, events and transitions.
+	var cnt defCount
+	cnt.state(obj)
+	r := defReader{
+		frames: take(a.frames, 16),
+		states: take(a.states, cnt.states-1), // the root is d.root
+		sptrs:  take(a.sptrs, cnt.states-1),
+		evs:    take(a.evs, cnt.events),
+		trans:  take(a.trans, cnt.trans),
+		strs:   take(a.strs, cnt.trans+4),
+		refs:   take(a.refs, 8),
+	}
+	d.root = &stateDef{}
+	err := r.state(d.root, obj, -1, d.id, true)
+	a.frames, a.states, a.sptrs, a.evs, a.trans, a.strs, a.refs = r.frames, r.states, r.sptrs, r.evs, r.trans, r.strs, r.refs
 	if err != nil {
 		return nil, err
 	}
-	d.root = root
 	return d, nil
 }
 
@@ -185,57 +204,194 @@ func clampIter(f float64) int {
 	return int(f)
 }
 
-func parseState(obj *jsonObject, path, key string, isRoot bool) (*stateDef, error) {
-	s := &stateDef{path: path, key: key}
+// pathFrame is a step of the JSON path being read: the readers keep the
+// path as a stack of frames (defReader.frames, -1: the root) and build its
+// string only for an error message.
+type pathFrame struct {
+	parent int32
+	idx    int32 // >= 0: an array index; -1: the member key
+	key    string
+}
+
+func (r *defReader) child(at int32, key string) int32 {
+	r.frames = append(r.frames, pathFrame{parent: at, idx: -1, key: key})
+	return int32(len(r.frames) - 1)
+}
+
+func (r *defReader) index(at int32, i int) int32 {
+	r.frames = append(r.frames, pathFrame{parent: at, idx: int32(i)})
+	return int32(len(r.frames) - 1)
+}
+
+// pop drops frame f and the frames pushed after it.
+func (r *defReader) pop(f int32) { r.frames = r.frames[:f] }
+
+// path is frame f's path as joinPath and indexPath write it.
+func (r *defReader) path(f int32) string { return string(r.appendPath(nil, f)) }
+
+func (r *defReader) appendPath(b []byte, f int32) []byte {
+	if f < 0 {
+		return b
+	}
+	fr := &r.frames[f]
+	b = r.appendPath(b, fr.parent)
+	switch {
+	case fr.idx >= 0:
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(fr.idx), 10)
+		b = append(b, ']')
+	case plainPathKey(fr.key):
+		if len(b) > 0 {
+			b = append(b, '.')
+		}
+		b = append(b, fr.key...)
+	default:
+		b = append(b, '[')
+		b = appendJSString(b, fr.key)
+		b = append(b, ']')
+	}
+	return b
+}
+
+func (r *defReader) err(f int32, kind error, msg string) error { return defErr(r.path(f), kind, msg) }
+
+// defCount counts the parts of a parsed config that the reader allocates
+// from slabs (an estimate when the config is not well formed).
+type defCount struct{ states, events, trans int }
+
+func (c *defCount) state(obj *jsonObject) {
+	c.states++
+	for i, k := range obj.keys {
+		switch k {
+		case "states":
+			if so, ok := obj.vals[i].(*jsonObject); ok {
+				for _, v := range so.vals {
+					if co, ok := v.(*jsonObject); ok {
+						c.state(co)
+					}
+				}
+			}
+		case "on", "after":
+			if oo, ok := obj.vals[i].(*jsonObject); ok {
+				c.events += len(oo.vals)
+				for _, v := range oo.vals {
+					c.trans += transCount(v)
+				}
+			}
+		case "always", "onDone":
+			c.trans += transCount(obj.vals[i])
+		}
+	}
+}
+
+func transCount(v any) int {
+	if a, ok := v.([]any); ok {
+		return len(a)
+	}
+	return 1
+}
+
+// defReader turns a parsed config into a Definition. The parts of the
+// definition are carved from slabs (a definition is read-only once made).
+type defReader struct {
+	frames []pathFrame
+	states []stateDef
+	sptrs  []*stateDef
+	evs    []eventDef
+	trans  []transDef
+	strs   []string
+	refs   []ref
+}
+
+func (r *defReader) stateN(n int) []stateDef {
+	if len(r.states)+n > cap(r.states) {
+		r.states = make([]stateDef, 0, max(min(2*cap(r.states), 64), n, 8))
+	}
+	l := len(r.states)
+	r.states = r.states[:l+n]
+	return r.states[l : l+n : l+n]
+}
+
+func (r *defReader) stateptrN(n int) []*stateDef {
+	if len(r.sptrs)+n > cap(r.sptrs) {
+		r.sptrs = make([]*stateDef, 0, max(min(2*cap(r.sptrs), 256), n, 16))
+	}
+	l := len(r.sptrs)
+	r.sptrs = r.sptrs[:l+n]
+	return r.sptrs[l : l+n : l+n]
+}
+
+func (r *defReader) evN(n int) []eventDef {
+	if len(r.evs)+n > cap(r.evs) {
+		r.evs = make([]eventDef, 0, max(min(2*cap(r.evs), 256), n, 16))
+	}
+	l := len(r.evs)
+	r.evs = r.evs[:l+n]
+	return r.evs[l : l+n : l+n]
+}
+
+func (r *defReader) transN(n int) []transDef {
+	if len(r.trans)+n > cap(r.trans) {
+		r.trans = make([]transDef, 0, max(min(2*cap(r.trans), 256), n, 8))
+	}
+	l := len(r.trans)
+	r.trans = r.trans[:l+n]
+	return r.trans[l : l+n : l+n]
+}
+
+func (r *defReader) strN(n int) []string {
+	if len(r.strs)+n > cap(r.strs) {
+		r.strs = make([]string, 0, max(min(2*cap(r.strs), 256), n, 16))
+	}
+	l := len(r.strs)
+	r.strs = r.strs[:l+n]
+	return r.strs[l : l+n : l+n]
+}
+
+func (r *defReader) refN(n int) []ref {
+	if len(r.refs)+n > cap(r.refs) {
+		r.refs = make([]ref, 0, max(min(2*cap(r.refs), 128), n, 8))
+	}
+	l := len(r.refs)
+	r.refs = r.refs[:l+n]
+	return r.refs[l : l+n : l+n]
+}
+
+func (r *defReader) state(s *stateDef, obj *jsonObject, at int32, key string, isRoot bool) error {
+	s.key = key
 	for i, k := range obj.keys {
 		v := obj.vals[i]
-		var kp string
-		switch k {
-		case "on", "after", "always", "onDone", "entry", "exit", "states", "target":
-			kp = joinPath(path, k) // stored in the definition; else built only for errors (keyErr)
-		}
-		keyErr := func(kind error, msg string) error { return defErr(joinPath(path, k), kind, msg) }
-		if msg, bad := unsupportedKeys[k]; bad {
-			return nil, keyErr(ErrUnsupported, msg)
-		}
-		if rootOnlyKeys[k] {
-			if !isRoot {
-				return nil, keyErr(nil, fmt.Sprintf("%s is only allowed on the machine (root) config", jsStringify(k)))
-			}
-			continue
-		}
-		if !stateKeys[k] {
-			return nil, keyErr(nil, fmt.Sprintf("unknown key %s in a state config", jsStringify(k)))
-		}
+		kf := r.child(at, k)
 		var err error
 		switch k {
 		case "id":
 			if isRoot {
+				r.pop(kf)
 				continue // the machine id, read by the caller
 			}
 			str, ok := v.(string)
 			if !ok || str == "" {
-				return nil, keyErr(nil, "must be a non-empty string, got "+jsonShort(v))
+				return r.err(kf, nil, "must be a non-empty string, got "+jsonShort(v))
 			}
 			s.id = str
 		case "type":
 			str, ok := v.(string)
 			if !ok {
-				return nil, keyErr(nil, "must be a string, got "+jsonShort(v))
+				return r.err(kf, nil, "must be a string, got "+jsonShort(v))
 			}
 			switch str {
 			case "atomic", "compound", "parallel", "final", "history":
 			default:
-				return nil, keyErr(nil, fmt.Sprintf("unknown state type %s (want atomic, compound, parallel, final or history)", jsStringify(str)))
+				return r.err(kf, nil, fmt.Sprintf("unknown state type %s (want atomic, compound, parallel, final or history)", jsStringify(str)))
 			}
 			s.typ = str
 		case "initial":
 			str, ok := v.(string)
 			if !ok {
 				if _, isObj := v.(*jsonObject); isObj {
-					return nil, keyErr(ErrUnsupported, "initial must be a state key; an initial transition object (with actions) is not supported")
+					return r.err(kf, ErrUnsupported, "initial must be a state key; an initial transition object (with actions) is not supported")
 				}
-				return nil, keyErr(nil, "must be a string, got "+jsonShort(v))
+				return r.err(kf, nil, "must be a string, got "+jsonShort(v))
 			}
 			s.initial, s.hasInitial = str, true
 		case "history":
@@ -245,262 +401,362 @@ func parseState(obj *jsonObject, path, key string, isRoot bool) (*stateDef, erro
 				s.history = "shallow"
 			case string:
 				if x != "shallow" && x != "deep" {
-					return nil, keyErr(nil, fmt.Sprintf("must be \"shallow\" or \"deep\", got %s", jsStringify(x)))
+					return r.err(kf, nil, fmt.Sprintf("must be \"shallow\" or \"deep\", got %s", jsStringify(x)))
 				}
 				s.history = x
 			default:
-				return nil, keyErr(nil, "must be \"shallow\" or \"deep\", got "+jsonShort(v))
+				return r.err(kf, nil, "must be \"shallow\" or \"deep\", got "+jsonShort(v))
 			}
 		case "target":
-			s.histTarget, err = parseTargets(v, kp)
+			s.histTarget, err = r.targets(v, kf)
 		case "states":
 			so, ok := v.(*jsonObject)
 			if !ok {
-				return nil, keyErr(nil, "must be an object of states, got "+jsonKind(v))
+				return r.err(kf, nil, "must be an object of states, got "+jsonKind(v))
 			}
+			kids := r.stateN(len(so.keys))
+			s.states = r.stateptrN(len(so.keys))
 			for j, ck := range so.keys {
-				cp := joinPath(kp, ck)
+				cf := r.child(kf, ck)
 				co, ok := so.vals[j].(*jsonObject)
 				if !ok {
-					return nil, defErr(cp, nil, "a state config must be an object, got "+jsonKind(so.vals[j]))
+					return r.err(cf, nil, "a state config must be an object, got "+jsonKind(so.vals[j]))
 				}
-				child, err := parseState(co, cp, ck, false)
-				if err != nil {
-					return nil, err
+				if err := r.state(&kids[j], co, cf, ck, false); err != nil {
+					return err
 				}
-				s.states = append(s.states, child)
+				r.pop(cf)
+				s.states[j] = &kids[j]
 			}
 		case "on":
 			oo, ok := v.(*jsonObject)
 			if !ok {
-				return nil, keyErr(nil, "must be an object of event descriptors, got "+jsonKind(v))
+				return r.err(kf, nil, "must be an object of event descriptors, got "+jsonKind(v))
 			}
+			s.on = r.evN(len(oo.keys))
 			for j, ev := range oo.keys {
-				ep := joinPath(kp, ev)
+				ef := r.child(kf, ev)
 				if ev == "" {
-					return nil, defErr(ep, nil, `the empty event descriptor is not allowed; use "always" for eventless transitions`)
+					return r.err(ef, nil, `the empty event descriptor is not allowed; use "always" for eventless transitions`)
 				}
-				ts, err := parseTransitions(oo.vals[j], ep)
+				ts, arr, err := r.transitions(oo.vals[j], ef)
 				if err != nil {
-					return nil, err
+					return err
 				}
-				s.on = append(s.on, eventDef{key: ev, path: ep, trans: ts})
+				r.pop(ef)
+				s.on[j] = eventDef{key: ev, trans: ts, arr: arr}
 			}
 		case "after":
 			oo, ok := v.(*jsonObject)
 			if !ok {
-				return nil, keyErr(nil, "must be an object of delays, got "+jsonKind(v))
+				return r.err(kf, nil, "must be an object of delays, got "+jsonKind(v))
 			}
+			s.after = r.evN(len(oo.keys))
 			for j, dk := range oo.keys {
-				dp := joinPath(kp, dk)
-				ts, err := parseTransitions(oo.vals[j], dp)
+				df := r.child(kf, dk)
+				ts, arr, err := r.transitions(oo.vals[j], df)
 				if err != nil {
-					return nil, err
+					return err
 				}
-				if arr, ok := oo.vals[j].([]any); ok {
+				if arr {
 					// XState quirk (getDelayedTransitions spreads each array
 					// element into an object): a target string inside an
 					// `after` array becomes a targetless transition.
-					for k, e := range arr {
+					for k, e := range oo.vals[j].([]any) {
 						if _, isStr := e.(string); isStr {
 							ts[k].targets = nil
 						}
 					}
 				}
-				s.after = append(s.after, eventDef{key: dk, path: dp, trans: ts})
+				r.pop(df)
+				s.after[j] = eventDef{key: dk, trans: ts, arr: arr}
 			}
 		case "always":
-			s.always, err = parseTransitions(v, kp)
+			s.always, s.alwaysArr, err = r.transitions(v, kf)
 		case "onDone":
-			s.onDone, err = parseTransitions(v, kp)
+			s.onDone, s.onDoneArr, err = r.transitions(v, kf)
 			s.hasOnDone = true
 		case "entry":
-			s.entry, err = parseRefs(v, kp, "action")
+			s.entry, s.entryArr, err = r.refList(v, kf, "action")
 		case "exit":
-			s.exit, err = parseRefs(v, kp, "action")
+			s.exit, s.exitArr, err = r.refList(v, kf, "action")
 		case "description":
 			str, ok := v.(string)
 			if !ok {
-				return nil, keyErr(nil, "must be a string, got "+jsonShort(v))
+				return r.err(kf, nil, "must be a string, got "+jsonShort(v))
 			}
 			s.description = str
 		case "tags":
-			s.tags, err = parseStrings(v, kp)
+			s.tags, err = r.strings(v, kf)
 		case "meta":
 			s.meta = plainJSON(v)
+		case "context", "options", "version":
+			if !isRoot {
+				return r.err(kf, nil, fmt.Sprintf("%s is only allowed on the machine (root) config", jsStringify(k)))
+			}
+		default:
+			if msg, bad := unsupportedKeys[k]; bad {
+				return r.err(kf, ErrUnsupported, msg)
+			}
+			return r.err(kf, nil, fmt.Sprintf("unknown key %s in a state config", jsStringify(k)))
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
+		r.pop(kf)
 	}
-	return s, nil
+	return nil
 }
 
-func parseStrings(v any, path string) ([]string, error) {
+func (r *defReader) strings(v any, at int32) ([]string, error) {
 	switch x := v.(type) {
 	case string:
-		return []string{x}, nil
+		out := r.strN(1)
+		out[0] = x
+		return out, nil
 	case []any:
-		out := make([]string, 0, len(x))
+		out := r.strN(len(x))
 		for i, e := range x {
 			s, ok := e.(string)
 			if !ok {
-				return nil, defErr(indexPath(path, i), nil, "must be a string, got "+jsonShort(e))
+				f := r.index(at, i)
+				return nil, r.err(f, nil, "must be a string, got "+jsonShort(e))
 			}
-			out = append(out, s)
+			out[i] = s
 		}
 		return out, nil
 	}
-	return nil, defErr(path, nil, "must be a string or an array of strings, got "+jsonShort(v))
+	return nil, r.err(at, nil, "must be a string or an array of strings, got "+jsonShort(v))
 }
 
-func parseTargets(v any, path string) ([]string, error) {
+func (r *defReader) targets(v any, at int32) ([]string, error) {
 	switch x := v.(type) {
 	case string:
 		if x == "" {
 			return nil, nil // XState: "" means targetless
 		}
-		return []string{x}, nil
+		out := r.strN(1)
+		out[0] = x
+		return out, nil
 	case []any:
-		out := make([]string, 0, len(x))
+		out := r.strN(len(x))
 		for i, e := range x {
 			s, ok := e.(string)
 			if !ok || s == "" {
-				return nil, defErr(indexPath(path, i), nil, "a target must be a non-empty string, got "+jsonShort(e))
+				f := r.index(at, i)
+				return nil, r.err(f, nil, "a target must be a non-empty string, got "+jsonShort(e))
 			}
-			out = append(out, s)
+			out[i] = s
 		}
 		return out, nil
 	}
-	return nil, defErr(path, nil, "a target must be a string or an array of strings, got "+jsonShort(v))
+	return nil, r.err(at, nil, "a target must be a string or an array of strings, got "+jsonShort(v))
 }
 
-// parseTransitions reads a transition config: a target string, a transition
-// object, or an array of them.
-func parseTransitions(v any, path string) ([]transDef, error) {
-	if arr, ok := v.([]any); ok {
-		out := make([]transDef, 0, len(arr))
-		for i, e := range arr {
-			t, err := parseTransition(e, indexPath(path, i))
-			if err != nil {
-				return nil, err
+// transitions reads a transition config: a target string, a transition
+// object, or an array of them (arr).
+func (r *defReader) transitions(v any, at int32) (ts []transDef, arr bool, err error) {
+	if a, ok := v.([]any); ok {
+		out := r.transN(len(a))
+		for i, e := range a {
+			f := r.index(at, i)
+			if err := r.transition(&out[i], e, f); err != nil {
+				return nil, true, err
 			}
-			out = append(out, t)
+			r.pop(f)
 		}
-		return out, nil
+		return out, true, nil
 	}
-	t, err := parseTransition(v, path)
-	if err != nil {
-		return nil, err
+	out := r.transN(1)
+	if err := r.transition(&out[0], v, at); err != nil {
+		return nil, false, err
 	}
-	return []transDef{t}, nil
+	return out, false, nil
 }
 
-func parseTransition(v any, path string) (transDef, error) {
-	t := transDef{path: path, targetPath: path}
+func (r *defReader) transition(t *transDef, v any, at int32) error {
 	switch x := v.(type) {
 	case string:
-		targets, err := parseTargets(x, path)
+		targets, err := r.targets(v, at) // (not x: that would box it again)
 		t.targets = targets
-		return t, err
+		return err
 	case *jsonObject:
 		for i, k := range x.keys {
 			kv := x.vals[i]
-			var kp string // stored for target, guard and actions; built for errors otherwise
-			if k == "target" || k == "guard" || k == "actions" {
-				kp = joinPath(path, k)
-			}
-			keyErr := func(kind error, msg string) error { return defErr(joinPath(path, k), kind, msg) }
-			if hint, ok := transitionHints[k]; ok {
-				return t, keyErr(ErrUnsupported, hint)
-			}
-			if !transitionKeys[k] {
-				return t, keyErr(nil, fmt.Sprintf("unknown key %s in a transition", jsStringify(k)))
-			}
+			kf := r.child(at, k)
 			var err error
 			switch k {
 			case "target":
-				t.targetPath = kp
-				t.targets, err = parseTargets(kv, kp)
+				t.targetKey = true
+				t.targets, err = r.targets(kv, kf)
 			case "guard":
-				var g ref
-				g, err = parseRef(kv, kp, "guard")
-				t.guard = &g
+				g := r.refN(1)
+				g[0], err = r.ref(kv, kf, "guard")
+				t.guard = &g[0]
 			case "actions":
-				t.actions, err = parseRefs(kv, kp, "action")
+				t.actions, t.actionsArr, err = r.refList(kv, kf, "action")
 			case "reenter":
 				b, ok := kv.(bool)
 				if !ok {
-					return t, keyErr(nil, "must be true or false, got "+jsonShort(kv))
+					return r.err(kf, nil, "must be true or false, got "+jsonShort(kv))
 				}
 				t.reenter = b
 			case "description":
 				s, ok := kv.(string)
 				if !ok {
-					return t, keyErr(nil, "must be a string, got "+jsonShort(kv))
+					return r.err(kf, nil, "must be a string, got "+jsonShort(kv))
 				}
 				t.description = s
 			case "meta":
+			default:
+				if hint, ok := transitionHints[k]; ok {
+					return r.err(kf, ErrUnsupported, hint)
+				}
+				return r.err(kf, nil, fmt.Sprintf("unknown key %s in a transition", jsStringify(k)))
 			}
 			if err != nil {
-				return t, err
+				return err
 			}
+			r.pop(kf)
 		}
-		return t, nil
+		return nil
 	}
-	return t, defErr(path, nil, "a transition must be a target string or an object, got "+jsonShort(v))
+	return r.err(at, nil, "a transition must be a target string or an object, got "+jsonShort(v))
 }
 
-func parseRefs(v any, path, kind string) ([]ref, error) {
-	if arr, ok := v.([]any); ok {
-		out := make([]ref, 0, len(arr))
-		for i, e := range arr {
-			r, err := parseRef(e, indexPath(path, i), kind)
-			if err != nil {
-				return nil, err
+func (r *defReader) refList(v any, at int32, kind string) (refs []ref, arr bool, err error) {
+	if a, ok := v.([]any); ok {
+		out := r.refN(len(a))
+		for i, e := range a {
+			f := r.index(at, i)
+			if out[i], err = r.ref(e, f, kind); err != nil {
+				return nil, true, err
 			}
-			out = append(out, r)
+			r.pop(f)
 		}
-		return out, nil
+		return out, true, nil
 	}
-	r, err := parseRef(v, path, kind)
-	if err != nil {
-		return nil, err
+	out := r.refN(1)
+	if out[0], err = r.ref(v, at, kind); err != nil {
+		return nil, false, err
 	}
-	return []ref{r}, nil
+	return out, false, nil
 }
 
-// parseRef reads "name" or {"type": "name", "params": {...}}.
-func parseRef(v any, path, kind string) (ref, error) {
-	r := ref{path: path}
+// ref reads "name" or {"type": "name", "params": {...}}.
+func (r *defReader) ref(v any, at int32, kind string) (ref, error) {
+	var out ref
 	switch x := v.(type) {
 	case string:
-		r.name = x
-		return r, nil
+		out.name = x
+		return out, nil
 	case *jsonObject:
 		tv, ok := x.get("type")
 		name, isStr := tv.(string)
 		if !ok || !isStr {
-			return r, defErr(path, ErrBadParams, fmt.Sprintf(`%s reference must be a string or {"type": ..., "params"?: {...}}, got %s`, kind, jsonShort(v)))
+			return out, r.err(at, ErrBadParams, fmt.Sprintf(`%s reference must be a string or {"type": ..., "params"?: {...}}, got %s`, kind, jsonShort(v)))
 		}
-		r.name = name
+		out.name = name
 		for i, k := range x.keys {
 			switch k {
 			case "type":
 			case "params":
 				po, ok := x.vals[i].(*jsonObject)
 				if !ok {
-					return r, defErr(joinPath(path, "params"), ErrBadParams, fmt.Sprintf("params of %s %s must be an object, got %s", kind, jsStringify(name), jsonKind(x.vals[i])))
+					f := r.child(at, "params")
+					return out, r.err(f, ErrBadParams, fmt.Sprintf("params of %s %s must be an object, got %s", kind, jsStringify(name), jsonKind(x.vals[i])))
 				}
-				r.params = plainJSON(po).(map[string]any)
-				r.hasParams = true
+				out.params = plainJSON(po).(map[string]any)
+				out.hasParams = true
 			default:
-				return r, defErr(joinPath(path, k), ErrBadParams, fmt.Sprintf("unknown key %s in %s %s", jsStringify(k), kind, jsStringify(name)))
+				f := r.child(at, k)
+				return out, r.err(f, ErrBadParams, fmt.Sprintf("unknown key %s in %s %s", jsStringify(k), kind, jsStringify(name)))
 			}
 		}
-		return r, nil
+		return out, nil
 	}
-	return r, defErr(path, ErrBadParams, fmt.Sprintf(`%s reference must be a string or {"type": ..., "params"?: {...}}, got %s`, kind, jsonShort(v)))
+	return out, r.err(at, ErrBadParams, fmt.Sprintf(`%s reference must be a string or {"type": ..., "params"?: {...}}, got %s`, kind, jsonShort(v)))
+}
+
+// withPaths returns a copy of a parsed definition with the JSON paths of its
+// parts filled in, for the error messages of Compile.
+func (d *Definition) withPaths() *Definition {
+	c := *d
+	c.lazyPaths = false
+	c.root = d.root.withPaths("")
+	return &c
+}
+
+func (s *stateDef) withPaths(path string) *stateDef {
+	c := *s
+	c.path = path
+	c.entry = refsWithPaths(s.entry, joinPath(path, "entry"), s.entryArr)
+	c.exit = refsWithPaths(s.exit, joinPath(path, "exit"), s.exitArr)
+	c.on = eventsWithPaths(s.on, joinPath(path, "on"))
+	c.after = eventsWithPaths(s.after, joinPath(path, "after"))
+	c.always = transWithPaths(s.always, joinPath(path, "always"), s.alwaysArr)
+	c.onDone = transWithPaths(s.onDone, joinPath(path, "onDone"), s.onDoneArr)
+	c.states = nil
+	if s.states != nil {
+		c.states = make([]*stateDef, len(s.states))
+	}
+	for i, ch := range s.states {
+		c.states[i] = ch.withPaths(joinPath(joinPath(path, "states"), ch.key))
+	}
+	return &c
+}
+
+func eventsWithPaths(evs []eventDef, base string) []eventDef {
+	if evs == nil {
+		return nil
+	}
+	out := make([]eventDef, len(evs))
+	for i, e := range evs {
+		e.path = joinPath(base, e.key)
+		e.trans = transWithPaths(e.trans, e.path, e.arr)
+		out[i] = e
+	}
+	return out
+}
+
+func transWithPaths(ts []transDef, base string, arr bool) []transDef {
+	if ts == nil {
+		return nil
+	}
+	out := make([]transDef, len(ts))
+	for i, t := range ts {
+		p := base
+		if arr {
+			p = indexPath(base, i)
+		}
+		t.path, t.targetPath = p, p
+		if t.targetKey {
+			t.targetPath = joinPath(p, "target")
+		}
+		if t.guard != nil {
+			g := *t.guard
+			g.path = joinPath(p, "guard")
+			t.guard = &g
+		}
+		t.actions = refsWithPaths(t.actions, joinPath(p, "actions"), t.actionsArr)
+		out[i] = t
+	}
+	return out
+}
+
+func refsWithPaths(rs []ref, base string, arr bool) []ref {
+	if rs == nil {
+		return nil
+	}
+	out := make([]ref, len(rs))
+	for i, r := range rs {
+		r.path = base
+		if arr {
+			r.path = indexPath(base, i)
+		}
+		out[i] = r
+	}
+	return out
 }
 
 // jsonKind names the JSON type of a parsed value for error messages.

@@ -85,6 +85,12 @@ func TestLoadErrorsNameTheJSONPath(t *testing.T) {
 			ErrBadParams, `states.a.entry.params.data: action xorc.send: params.data must not contain "type" (use params.event)`},
 		{"reenter not a boolean", `{"id": "m", "initial": "a", "states": {"a": {"on": {"E": {"target": "a", "reenter": 1}}}}}`,
 			nil, `states.a.on.E.reenter: must be true or false, got 1`},
+		{"after siblings with nested parts", `{"id": "m", "initial": "a", "states": {"a": {"on": {"E": [{"target": "a", "actions": ["x", "y"]}, "a"]}, "entry": ["e"]}, "b": {"states": {"c": {}}, "on": {"F": [{"target": "b"}, {"reenter": 2}]}}}}`,
+			nil, `states.b.on.F[1].reenter: must be true or false, got 2`},
+		{"deep after siblings", `{"id": "m", "initial": "a", "states": {"a": {"initial": "x", "states": {"x": {"on": {"E": "x"}}, "y": {"on": {"E": [{"target": "x"}, {"guard": {"type": "g", "zz": 1}}]}}}}}}`,
+			ErrBadParams, `states.a.states.y.on.E[1].guard.zz: unknown key "zz" in guard "g"`},
+		{"odd keys in the path", `{"id": "m", "initial": "a b", "states": {"a b": {"after": {"1": ["a b", {"actions": [{"type": "xorc.log"}, {"type": "xorc.log", "params": 3}]}]}}}}`,
+			ErrBadParams, `states["a b"].after.1[1].actions[1].params: params of action "xorc.log" must be an object, got a number`},
 		{"initial transition object", `{"id": "m", "initial": {"target": "a"}, "states": {"a": {}}}`,
 			ErrUnsupported, `initial: initial must be a state key; an initial transition object (with actions) is not supported`},
 	} {

@@ -27,6 +27,19 @@
 // snapshot it returned (contexts are copied on write). The effects slice is
 // valid until the next call on the interpreter.
 //
+// # The step cache
+//
+// Most macrosteps of most machines depend on nothing but the configuration
+// and the event type: no guard other than xorc.in is evaluated, no action
+// reads or writes the context, logs or runs user code. Once one of its
+// interpreters has run 64 steps, a Machine interns its configurations and
+// caches those macrosteps (next configuration, status, effects) per
+// (configuration, event type), shared by all its interpreters; Step is then
+// a table lookup. A macrostep that does anything else is marked and always
+// runs the interpreter. The cache is bounded (about 2 MiB per machine); past
+// the bound, steps from configurations it does not hold run the interpreter.
+// Results are the same with and without it (stepcache.go).
+//
 // # Definitions
 //
 // ParseJSON reads an XState v5 createMachine config: id, initial, context,

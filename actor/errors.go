@@ -55,12 +55,7 @@ func defErr(path string, kind error, msg string) *DefinitionError {
 // joinPath appends an object key to a JSON path. Keys that are not plain
 // identifiers are written as ["key"].
 func joinPath(base, key string) string {
-	plain := key != ""
-	for i := 0; i < len(key) && plain; i++ {
-		c := key[i]
-		plain = c == '_' || c == '$' || c == '-' || c == '*' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-	}
-	if !plain {
+	if !plainPathKey(key) {
 		var b strings.Builder
 		b.WriteString(base)
 		b.WriteByte('[')
@@ -72,6 +67,17 @@ func joinPath(base, key string) string {
 		return key
 	}
 	return base + "." + key
+}
+
+// plainPathKey reports whether a key is written .key in a path (else
+// ["key"]).
+func plainPathKey(key string) bool {
+	plain := key != ""
+	for i := 0; i < len(key) && plain; i++ {
+		c := key[i]
+		plain = c == '_' || c == '$' || c == '-' || c == '*' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+	}
+	return plain
 }
 
 func indexPath(base string, i int) string {

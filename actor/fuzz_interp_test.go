@@ -25,7 +25,13 @@ func (f *fuzzSource) n(k int) int {
 // transitions to any state (history states included, from inside their
 // parent too: the patterns where XState has bugs), reenter, always with
 // xorc.in guards, raises and assign actions.
-func fuzzMachine(f *fuzzSource) (*Builder, []string) {
+func fuzzMachine(f *fuzzSource) (*Builder, []string) { return fuzzMachineWith(f, false) }
+
+// fuzzMachineWith is fuzzMachine; with mostlyPure, only some states and
+// transitions have context actions (most macrosteps can then be cached by
+// the step cache), and some states have `after` timers whose events are
+// among the events sent.
+func fuzzMachineWith(f *fuzzSource, mostlyPure bool) (*Builder, []string) {
 	b := NewBuilder("m").WithContext(Context{"log": []any{}}).WithMaxIterations(40)
 	var ids []string
 	type node struct {
@@ -38,7 +44,9 @@ func fuzzMachine(f *fuzzSource) (*Builder, []string) {
 	build = func(sb *StateBuilder, id string, depth int, kind int) {
 		nodes = append(nodes, node{sb, id, kind})
 		ids = append(ids, id)
-		sb.Entry(Action("xorc.append", Params{"value": id + "+"})).Exit(Action("xorc.append", Params{"value": id + "-"}))
+		if !mostlyPure || f.n(4) == 0 {
+			sb.Entry(Action("xorc.append", Params{"value": id + "+"})).Exit(Action("xorc.append", Params{"value": id + "-"}))
+		}
 		if kind == 0 {
 			return
 		}
@@ -89,6 +97,15 @@ func fuzzMachine(f *fuzzSource) (*Builder, []string) {
 	b.Initial("s0")
 	build(b.StateBuilder, "m", 0, 1)
 	events := []string{"A", "B", "C"}
+	if mostlyPure {
+		for _, nd := range nodes {
+			if f.n(5) == 0 {
+				nd.sb.After("10", To("#"+ids[f.n(len(ids))]))
+				events = append(events, "xstate.after.10."+nd.id)
+			}
+		}
+		events = append(events, "UNKNOWN")
+	}
 	for _, nd := range nodes {
 		for range f.n(3) {
 			ev := events[f.n(len(events))]
@@ -108,7 +125,9 @@ func fuzzMachine(f *fuzzSource) (*Builder, []string) {
 			case 0:
 				tr.Do(Action("xorc.raise", Params{"event": events[f.n(len(events))]}))
 			case 1:
-				tr.Do(Action("xorc.append", Params{"value": "t"}))
+				if !mostlyPure || f.n(3) == 0 {
+					tr.Do(Action("xorc.append", Params{"value": "t"}))
+				}
 			}
 			nd.sb.On(ev, tr)
 		}
@@ -156,6 +175,42 @@ func FuzzInterpreter(f *testing.F) {
 		for i, k := range old {
 			if got := jsonOf(k.s) + jsonOf(k.s.Persist()); got != k.json {
 				t.Fatalf("snapshot %d changed:\n%s\n%s", i, k.json, got)
+			}
+		}
+	})
+}
+
+// FuzzStepCache: on random machines (mostly without context actions, with
+// timers, history, parallel regions, done events) and random events, an
+// interpreter on the step cache gives exactly what the plain interpreter
+// gives, step for step, snapshots (configuration order and history
+// included) and effects, while the cache fills (first pass) and when it
+// replays (second pass, another interpreter).
+func FuzzStepCache(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+	f.Add([]byte("history from inside the parent, parallel regions, reenter"))
+	f.Add([]byte{2, 2, 2, 1, 3, 0, 1, 2, 3, 1, 1, 1, 0, 0, 2, 2, 2, 3, 3, 3, 1, 2, 0, 1})
+	f.Add([]byte{1, 1, 2, 0, 0, 0, 1, 1, 3, 2, 0, 1, 0, 4, 0, 0, 2, 1, 1, 0, 3, 0, 0, 0, 1, 2, 3, 4, 0, 1, 2, 3})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, evs := fuzzMachineWith(&fuzzSource{data: data}, true)
+		m, err := b.Compile(nil)
+		if err != nil {
+			return
+		}
+		plain := newTestInterpreter(m, false)
+		for pass := range 2 {
+			cached := newTestInterpreter(m, true)
+			ps, pe := plain.Start()
+			cs, ce := cached.Start()
+			if want, got := stepTrace(ps, pe), stepTrace(cs, ce); want != got {
+				t.Fatalf("pass %d, start:\nwant %s\ngot  %s", pass, want, got)
+			}
+			for i, ev := range evs {
+				ps, pe = plain.Step(ps, Event{Type: ev})
+				cs, ce = cached.Step(cs, Event{Type: ev})
+				if want, got := stepTrace(ps, pe), stepTrace(cs, ce); want != got {
+					t.Fatalf("pass %d, event %d (%s):\nwant %s\ngot  %s", pass, i, ev, want, got)
+				}
 			}
 		}
 	})

@@ -38,17 +38,21 @@ const arenaChunk = 512
 // space and is not safe for concurrent use: give each actor its own.
 func (m *Machine) NewInterpreter() *Interpreter {
 	n := len(m.states)
+	w := (n + 63) / 64
+	bits := make(bitset, 4*w) // in, exitB, enterB, doneB
+	ints := make([]int32, n+16)
 	it := &Interpreter{
 		m:          m,
-		in:         newBitset(n),
-		exitB:      newBitset(n),
-		enterB:     newBitset(n),
-		doneB:      newBitset(n),
-		child:      make([]int32, n),
+		in:         bits[:w:w],
+		exitB:      bits[w : 2*w : 2*w],
+		enterB:     bits[2*w : 3*w : 3*w],
+		doneB:      bits[3*w:],
+		child:      ints[:n:n],
+		exits:      ints[n : n : n+8],
+		newEntries: ints[n+8 : n+8],
 		sel:        make([]*transition, 0, 8),
 		queue:      make([]ievent, 0, 4),
-		exits:      make([]int32, 0, 8),
-		newEntries: make([]int32, 0, 8),
+		cacheAfter: stepCacheAfter,
 	}
 	it.aargs.it = it
 	it.gargs.it = it
@@ -97,6 +101,9 @@ type Interpreter struct {
 	arena       []int32
 	harena      [][]int32
 	cacheList   []int32 // the committed list whose membership `in` and `child` hold
+	slow        int     // steps run without the step cache
+	cacheAfter  int     // slow steps before the machine's step cache is turned on (<0: never)
+	impure      bool    // the macrostep did something the step cache cannot replay
 }
 
 // Machine returns the machine the interpreter runs.
@@ -123,6 +130,7 @@ func (it *Interpreter) Start() (Snapshot, []Effect) {
 
 	it.cur = ievent{ev: Event{Type: initEventType}, id: -1}
 	it.newEntries = it.newEntries[:0]
+	it.exits = it.exits[:0] // updateList counts them (a previous macrostep's)
 	err := it.safeStart()
 	it.cur = ievent{}
 	if err != nil {
@@ -155,22 +163,58 @@ func (it *Interpreter) safeStart() (err error) {
 func (it *Interpreter) Step(s Snapshot, ev Event) (Snapshot, []Effect) {
 	it.effects = it.effects[:0]
 	if s.m != it.m {
-		if s.m == nil && s.Status == StatusActive {
-			s.Status, s.Error = StatusError, "xorc: Step on a snapshot that was not started (call Start first)"
-		} else if s.m != nil {
-			s.Status, s.Error = StatusError, "xorc: Step on a snapshot of another machine ("+s.m.id+")"
-		}
-		return s, it.effects
+		return it.foreign(s), it.effects
 	}
 	if s.Status != StatusActive {
 		return s, it.effects
 	}
+	id := it.m.evTable.lookup(ev.Type)
+	if s.c != nil && s.Context != nil {
+		// The step cache (stepcache.go).
+		slot := id
+		if id < 0 {
+			slot = it.m.unknownSlot(ev.Type)
+		}
+		if slot >= 0 {
+			if r := s.c.next[slot].Load(); r != nil && r.to != nil {
+				if len(r.effects) > 0 {
+					it.effects = append(it.effects, r.effects...)
+				}
+				to := r.to
+				return Snapshot{Status: r.status, Context: s.Context, Error: s.Error, m: s.m, active: to.active, hist: to.hist, c: to}, it.effects
+			}
+		}
+	}
 	it.load(&s)
-	it.cur.ev, it.cur.id = ev, it.m.evTable.lookup(ev.Type)
+	it.cur.ev, it.cur.id = ev, id
+	it.impure = false
 	if err := it.safeMacrostep(); err != nil {
+		it.slow++
 		return it.fail(s, err), it.effects
 	}
-	return it.commit(&s), it.effects
+	out := it.commit(&s)
+	it.slow++
+	if s.c != nil && s.Context != nil {
+		slot := id
+		if id < 0 {
+			slot = it.m.unknownSlot(ev.Type)
+		}
+		if slot >= 0 {
+			it.remember(s.c, slot, out.c, out.Status)
+		}
+	}
+	return out, it.effects
+}
+
+// foreign is Step's answer for a snapshot of another machine or a zero one.
+func (it *Interpreter) foreign(s Snapshot) Snapshot {
+	switch {
+	case s.m == nil && s.Status == StatusActive:
+		s.Status, s.Error = StatusError, "xorc: Step on a snapshot that was not started (call Start first)"
+	case s.m != nil && s.m != it.m:
+		s.Status, s.Error = StatusError, "xorc: Step on a snapshot of another machine ("+s.m.id+")"
+	}
+	return s
 }
 
 // safeMacrostep runs the macrostep; a panic (a bug: user code panics are
@@ -218,17 +262,32 @@ func (it *Interpreter) load(s *Snapshot) {
 // commit turns the working state into a new snapshot; base provides the
 // unchanged parts.
 func (it *Interpreter) commit(base *Snapshot) Snapshot {
-	out := Snapshot{Status: it.status, Context: it.ctx, Error: it.errMsg, m: it.m, active: base.active, hist: base.hist}
-	if it.listChanged {
-		out.active = it.list // an exact-size arena slice (updateList)
-	}
-	if it.histChanged {
-		if len(it.harena)+len(it.hist) > cap(it.harena) {
-			it.harena = make([][]int32, 0, max(64, len(it.hist)))
+	out := Snapshot{Status: it.status, Context: it.ctx, Error: it.errMsg, m: it.m, active: base.active, hist: base.hist, c: base.c}
+	if it.listChanged || it.histChanged {
+		if it.listChanged {
+			out.active = it.list // an exact-size arena slice (updateList)
 		}
-		n := len(it.harena)
-		it.harena = append(it.harena, it.hist...)
-		out.hist = it.harena[n : n+len(it.hist) : n+len(it.hist)]
+		var c *config
+		if sc := it.cache(); sc != nil {
+			hist := out.hist
+			if it.histChanged {
+				hist = it.hist
+			}
+			c = sc.intern(out.active, hist)
+		}
+		if c != nil {
+			out.active, out.hist, out.c = c.active, c.hist, c
+		} else {
+			out.c = nil
+			if it.histChanged {
+				if len(it.harena)+len(it.hist) > cap(it.harena) {
+					it.harena = make([][]int32, 0, max(min(2*cap(it.harena), 256), 4*len(it.hist)))
+				}
+				n := len(it.harena)
+				it.harena = append(it.harena, it.hist...)
+				out.hist = it.harena[n : n+len(it.hist) : n+len(it.hist)]
+			}
+		}
 	}
 	it.cacheList = out.active
 	return out

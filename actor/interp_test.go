@@ -473,3 +473,24 @@ func TestConcurrentInterpreters(t *testing.T) {
 		assert.Equal(t, float64(steps), <-done)
 	}
 }
+
+// TestStartAgain: Start on an interpreter that already ran macrosteps gives
+// the same snapshot as on a new one (the exit set of the previous step once
+// leaked into the size of the new configuration).
+func TestStartAgain(t *testing.T) {
+	m := mustLoad(t, `{"id": "m", "initial": "a", "context": {"log": []}, "states": {
+		"a": {"entry": [{"type": "xorc.append", "params": {"value": "a+"}}], "on": {"E": "b"}},
+		"b": {"initial": "b1", "on": {"E": "a"}, "states": {"b1": {"initial": "x", "states": {"x": {}}}}}}}`, nil)
+	fresh, _ := m.NewInterpreter().Start()
+	it := m.NewInterpreter()
+	s, _ := it.Start()
+	s, _ = it.Step(s, Event{Type: "E"})
+	require.Equal(t, `{"b":{"b1":"x"}}`, jsonOf(s.Value()))
+	s, _ = it.Step(s, Event{Type: "E"}) // exits x, b1 and b
+	require.Equal(t, "a", s.Value())
+	again, _ := it.Start()
+	assert.Equal(t, jsonOf(fresh), jsonOf(again))
+	assert.Equal(t, jsonOf(fresh.Persist()), jsonOf(again.Persist()))
+	again, _ = it.Step(again, Event{Type: "E"})
+	assert.Equal(t, `{"b":{"b1":"x"}}`, jsonOf(again.Value()))
+}

@@ -66,14 +66,22 @@ var parserPool = sync.Pool{New: func() any { return new(jsonParser) }}
 func (p *jsonParser) release() {
 	clear(p.objSlab)
 	clear(p.valSlab)
+	clear(p.vstack[:cap(p.vstack)])
 	p.objSlab, p.keySlab, p.valSlab = p.objSlab[:0], p.keySlab[:0], p.valSlab[:0]
-	clear(p.boxes)
 	p.data = nil
 	parserPool.Put(p)
 }
 
 func (p *jsonParser) parse(data []byte) (any, error) {
 	p.data, p.pos = data, 0
+	p.kstack, p.vstack = p.kstack[:0], p.vstack[:0]
+	// A new generation empties the string table.
+	p.gen++
+	p.nIntern = 0
+	if p.gen == 0 {
+		clear(p.itab)
+		p.gen = 1
+	}
 	p.skipWS()
 	v, err := p.value(0)
 	if err != nil {
@@ -92,7 +100,11 @@ type jsonParser struct {
 	buf    []byte
 	kstack []string
 	vstack []any
-	boxes  map[string]any // interned short string values
+	// The string table (internSlot), open addressing; gen is the current
+	// parse's generation.
+	itab    []internSlot
+	nIntern int
+	gen     uint32
 	// Slabs the parse tree is carved from (a parse tree is short-lived and
 	// read-only, so exactly-sized pieces of shared chunks are safe).
 	objSlab []jsonObject
@@ -149,15 +161,15 @@ func (p *jsonParser) what() string {
 	return fmt.Sprintf("byte 0x%02x", c)
 }
 
+// isWS marks the JSON whitespace bytes.
+var isWS = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
+
 func (p *jsonParser) skipWS() {
-	for p.pos < len(p.data) {
-		switch p.data[p.pos] {
-		case ' ', '\t', '\n', '\r':
-			p.pos++
-		default:
-			return
-		}
+	data, i := p.data, p.pos
+	for i < len(data) && isWS[data[i]] {
+		i++
 	}
+	p.pos = i
 }
 
 func (p *jsonParser) value(depth int) (any, error) {
@@ -201,12 +213,10 @@ func (p *jsonParser) literal(lit string) error {
 func (p *jsonParser) object(depth int) (any, error) {
 	p.pos++ // {
 	// Members are collected on shared stacks and copied out exactly sized.
+	// (parse empties the stacks: an error ends the parse.)
 	base, vbase := len(p.kstack), len(p.vstack)
-	defer func() {
-		clear(p.vstack[vbase:])
-		p.kstack, p.vstack = p.kstack[:base], p.vstack[:vbase]
-	}()
 	var index map[string]int // for large objects: key -> position
+	indexKeys := false       // some key may be an array index (jsOrder)
 	p.skipWS()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
@@ -220,6 +230,9 @@ func (p *jsonParser) object(depth int) (any, error) {
 		k, err := p.key()
 		if err != nil {
 			return nil, err
+		}
+		if k != "" && k[0]-'0' < 10 {
+			indexKeys = true
 		}
 		p.skipWS()
 		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
@@ -270,7 +283,10 @@ func (p *jsonParser) object(depth int) (any, error) {
 			o := p.newObject()
 			o.keys = p.keys(p.kstack[base:])
 			o.vals = p.vals(p.vstack[vbase:])
-			jsOrder(o)
+			p.kstack, p.vstack = p.kstack[:base], p.vstack[:vbase]
+			if indexKeys {
+				jsOrder(o)
+			}
 			return o, nil
 		default:
 			return nil, p.errorf("expected ',' or '}' in an object, got %s", p.what())
@@ -355,63 +371,109 @@ func commonKey(b []byte) string {
 	return ""
 }
 
-// strValue reads a string value. Short strings that repeat (event types,
-// targets, state names) share one boxed value per parse.
-func (p *jsonParser) strValue() (any, error) {
+// maxIntern is the longest string the parser interns.
+const maxIntern = 32
+
+// internSlot is an entry of the parser's string table: short strings (keys
+// and values) that repeat in a document (event types, targets, state names)
+// share one string and one boxed value. Entries of earlier parses (gen) are
+// empty.
+type internSlot struct {
+	s   string
+	box any
+	h   uint32
+	gen uint32
+}
+
+// scanShort scans the string token at p.pos (its opening quote) and returns
+// the index of its closing quote and a hash of its bytes when it is short,
+// ASCII and without escapes; end < 0 otherwise.
+func (p *jsonParser) scanShort() (end int, h uint32) {
+	data := p.data
 	start := p.pos + 1
-	for i := start; i < len(p.data) && i-start <= 32; i++ {
-		c := p.data[i]
+	h = 2166136261
+	for i := start; i < len(data) && i-start <= maxIntern; i++ {
+		c := data[i]
 		if c == '"' {
-			if v, ok := p.boxes[string(p.data[start:i])]; ok {
-				p.pos = i + 1
-				return v, nil
-			}
-			break
+			return i, h
 		}
 		if c == '\\' || c < 0x20 || c >= 0x80 {
-			break
+			return -1, 0
 		}
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return -1, 0
+}
+
+// intern returns the table entry of the string b (hash h), adding it.
+func (p *jsonParser) intern(b []byte, h uint32) *internSlot {
+	if 4*(p.nIntern+1) > 3*len(p.itab) {
+		p.growIntern()
+	}
+	mask := uint32(len(p.itab) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		sl := &p.itab[i]
+		if sl.gen != p.gen {
+			s := commonKey(b)
+			if s == "" {
+				s = string(b)
+			}
+			*sl = internSlot{s: s, h: h, gen: p.gen}
+			p.nIntern++
+			return sl
+		}
+		if sl.h == h && sl.s == string(b) {
+			return sl
+		}
+	}
+}
+
+func (p *jsonParser) growIntern() {
+	old := p.itab
+	p.itab = make([]internSlot, max(32, 2*len(old)))
+	mask := uint32(len(p.itab) - 1)
+	for _, sl := range old {
+		if sl.gen != p.gen {
+			continue
+		}
+		i := sl.h & mask
+		for p.itab[i].gen == p.gen {
+			i = (i + 1) & mask
+		}
+		p.itab[i] = sl
+	}
+}
+
+// strValue reads a string value (interned when short).
+func (p *jsonParser) strValue() (any, error) {
+	if end, h := p.scanShort(); end >= 0 {
+		sl := p.intern(p.data[p.pos+1:end], h)
+		p.pos = end + 1
+		if sl.box == nil {
+			sl.box = sl.s
+		}
+		return sl.box, nil
 	}
 	s, err := p.str()
 	if err != nil {
 		return nil, err
 	}
-	var v any = s
-	if len(s) <= 32 {
-		if p.boxes == nil {
-			p.boxes = make(map[string]any, 16)
-		}
-		p.boxes[s] = v
-	}
-	return v, nil
+	return s, nil
 }
 
-// key reads an object key, interning the common ones.
+// key reads an object key (interned when short).
 func (p *jsonParser) key() (string, error) {
-	start := p.pos + 1
-	for i := start; i < len(p.data) && i-start <= 16; i++ {
-		c := p.data[i]
-		if c == '"' {
-			if k := commonKey(p.data[start:i]); k != "" {
-				p.pos = i + 1
-				return k, nil
-			}
-			break
-		}
-		if c == '\\' || c < 0x20 || c >= 0x80 {
-			break
-		}
+	if end, h := p.scanShort(); end >= 0 {
+		sl := p.intern(p.data[p.pos+1:end], h)
+		p.pos = end + 1
+		return sl.s, nil
 	}
 	return p.str()
 }
 
 func (p *jsonParser) array(depth int) (any, error) {
-	p.pos++ // [
-	base := len(p.vstack)
-	defer func() {
-		clear(p.vstack[base:])
-		p.vstack = p.vstack[:base]
-	}()
+	p.pos++               // [
+	base := len(p.vstack) // (parse empties the stack: an error ends the parse.)
 	p.skipWS()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
@@ -433,7 +495,9 @@ func (p *jsonParser) array(depth int) (any, error) {
 			p.pos++
 		case ']':
 			p.pos++
-			return p.vals(p.vstack[base:]), nil
+			out := p.vals(p.vstack[base:])
+			p.vstack = p.vstack[:base]
+			return out, nil
 		default:
 			return nil, p.errorf("expected ',' or ']' in an array, got %s", p.what())
 		}
@@ -844,12 +908,29 @@ const hexDigits = "0123456789abcdef"
 
 // appendJSString quotes s like JSON.stringify: only '"', '\\' and control
 // characters are escaped. Invalid UTF-8 is written as U+FFFD.
+// jsPlain marks the bytes JSON.stringify copies as they are: printable
+// ASCII except '"' and '\\'.
+var jsPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 func appendJSString(b []byte, s string) []byte {
 	b = append(b, '"')
+	i := 0
+	for i < len(s) && jsPlain[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if jsPlain[c] {
 			i++
 			continue
 		}

@@ -3,8 +3,10 @@ package actor
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -93,8 +95,13 @@ func FuzzParseJSON(f *testing.F) {
 		`{"a":1,"a":2}`, `[[[[]]]]`, `-0.0e-0`, "\"\xff\"", `{"id":"m","initial":"a","states":{"a":{}}}`} {
 		f.Add([]byte(s))
 	}
+	var reused jsonParser // one parser for every input, like the pooled ones
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := parseJSON(data)
+		v2, err2 := reused.parse(data)
+		if (err == nil) != (err2 == nil) || !reflect.DeepEqual(plainJSON(v), plainJSON(v2)) {
+			t.Fatalf("a reused parser decodes differently: %v %#v vs %v %#v", err, plainJSON(v), err2, plainJSON(v2))
+		}
 		var std any
 		stdErr := json.Unmarshal(data, &std)
 		if stdErr != nil {
@@ -124,4 +131,35 @@ func FuzzParseJSON(f *testing.F) {
 			t.Fatalf("round trip differs: %q -> %q", data, out)
 		}
 	})
+}
+
+// TestParserReuse: a parser reused for many documents (as the pooled ones
+// of RunCase are), some of them failing half way, decodes each like a new
+// parser, with a string table that outgrows its first size.
+func TestParserReuse(t *testing.T) {
+	var big strings.Builder
+	big.WriteString(`{`)
+	for i := range 300 {
+		fmt.Fprintf(&big, `"k%d": ["v%d", "k%d", "shared"],`, i, i%7, i)
+	}
+	big.WriteString(`"last": {"type": "x", "10": 1, "2": 2}}`)
+	docs := []string{
+		`{"id": "m", "states": {"a": {"on": {"GO": "b"}}, "b": {}}}`,
+		big.String(),
+		`{"a": "GO", "GO": {"b": ["GO", "a\u00e9", "b"]`, // truncated: an error half way
+		`["GO", "a", {"GO": "b", "b": "GO", "b": "a"}]`,
+		`{"type": "type", "params": {"params": "type"}, "x": "0123456789012345678901234567890123456789"}`,
+		`[]`,
+		big.String(),
+		`{"id": "m", "states": {"a": {"on": {"GO": "b"}}, "b": {}}}`,
+	}
+	var p jsonParser
+	for round := range 3 {
+		for i, doc := range docs {
+			want, wantErr := parseJSON([]byte(doc))
+			got, err := p.parse([]byte(doc))
+			require.Equal(t, wantErr == nil, err == nil, "round %d doc %d: %v / %v", round, i, wantErr, err)
+			require.Equal(t, plainJSON(want), plainJSON(got), "round %d doc %d", round, i)
+		}
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -346,13 +347,25 @@ func checkOverride(o *xorcOverride, golden goldenResult, got actor.CaseResult, s
 
 // runCase runs one case through the interpreter, turning a panic into a
 // reported difference so that one bad case does not hide the others.
-func runCase(raw json.RawMessage) (res actor.CaseResult, panicked string) {
+func runCase(raw json.RawMessage) (res []actor.CaseResult, panicked string) {
 	defer func() {
 		if r := recover(); r != nil {
 			panicked = fmt.Sprint(r)
 		}
 	}()
-	return actor.RunCase(raw), ""
+	return []actor.CaseResult{actor.RunCase(raw)}, ""
+}
+
+// runCaseStepCache runs one case twice on one machine with the step cache on
+// from the first step (the second run replays what the first one cached).
+func runCaseStepCache(raw json.RawMessage) (res []actor.CaseResult, panicked string) {
+	defer func() {
+		if r := recover(); r != nil {
+			panicked = fmt.Sprint(r)
+		}
+	}()
+	first, second := actor.RunCaseStepCache(raw)
+	return []actor.CaseResult{first, second}, ""
 }
 
 // reporter prints full details for the first few failures of a run and one
@@ -393,24 +406,30 @@ func firstLine(s string) string {
 	return s
 }
 
-func replay(t *testing.T, c corpus, rep *reporter) stats {
+func replay(t *testing.T, c corpus, rep *reporter, run func(json.RawMessage) ([]actor.CaseResult, string)) stats {
 	require.Len(t, c.goldens, len(c.cases), "%s: one golden result per case; rerun scripts/oracle-golden.sh", c.name)
 	var st stats
 	for i, oc := range c.cases {
 		t.Run(oc.Name, func(t *testing.T) {
-			got, panicked := runCase(oc.Raw)
+			results, panicked := run(oc.Raw)
 			if panicked != "" {
-				rep.report(t, oc, i, &diff{step: -1, what: "RunCase panicked: " + panicked}, c.goldens[i], got)
+				rep.report(t, oc, i, &diff{step: -1, what: "RunCase panicked: " + panicked}, c.goldens[i], actor.CaseResult{})
 				return
 			}
-			var d *diff
-			if oc.Xorc != nil {
-				d = checkOverride(oc.Xorc, c.goldens[i], got, &st)
-			} else {
-				d = compareResult(c.goldens[i], got, &st)
-			}
-			if d != nil {
-				rep.report(t, oc, i, d, c.goldens[i], got)
+			for k, got := range results {
+				var d *diff
+				if oc.Xorc != nil {
+					d = checkOverride(oc.Xorc, c.goldens[i], got, &st)
+				} else {
+					d = compareResult(c.goldens[i], got, &st)
+				}
+				if d != nil {
+					if len(results) > 1 {
+						d.what = fmt.Sprintf("run %d of %d: %s", k+1, len(results), d.what)
+					}
+					rep.report(t, oc, i, d, c.goldens[i], got)
+					return
+				}
 			}
 		})
 	}
@@ -427,13 +446,30 @@ func TestOracleGolden(t *testing.T) {
 	for _, load := range []func(testing.TB) corpus{loadHand, loadGenerated, loadBenchCorpus} {
 		c := load(t)
 		t.Run(c.name, func(t *testing.T) {
-			st := replay(t, c, rep)
+			st := replay(t, c, rep, runCase)
 			t.Logf("%s: %d cases (%d config errors, %d xorc overrides), %d steps compared, %d cases cut at an XState anomaly (%d steps not comparable)",
 				c.name, len(c.cases), st.configErrors, st.overridden, st.steps, st.anomalyCases, st.skippedSteps)
 		})
 	}
 	if n := rep.failures.Load(); n > 0 {
 		t.Errorf("%d cases differ from XState", n)
+	}
+}
+
+// TestOracleGoldenStepCache replays the corpus with the step cache on from
+// the first step: each case runs twice on one machine, the second run
+// replaying the macrosteps the first one cached, and both must match XState.
+func TestOracleGoldenStepCache(t *testing.T) {
+	rep := &reporter{detailed: 15}
+	for _, load := range []func(testing.TB) corpus{loadHand, loadGenerated, loadBenchCorpus} {
+		c := load(t)
+		t.Run(c.name, func(t *testing.T) {
+			st := replay(t, c, rep, runCaseStepCache)
+			t.Logf("%s: %d runs, %d steps compared", c.name, st.cases, st.steps)
+		})
+	}
+	if n := rep.failures.Load(); n > 0 {
+		t.Errorf("%d cases differ from XState with the step cache", n)
 	}
 }
 
@@ -546,12 +582,20 @@ func TestOracleLive(t *testing.T) {
 	}
 	c := corpus{name: "live", cases: cases, goldens: goldens}
 	rep := &reporter{detailed: 10}
-	st := replay(t, c, rep)
+	st := replay(t, c, rep, runCase)
 	t.Logf("live: %d cases (%d config errors), %d steps compared, %d cases cut at an XState anomaly (%d steps not comparable)",
 		n, st.configErrors, st.steps, st.anomalyCases, st.skippedSteps)
 	if f := rep.failures.Load(); f > 0 {
 		t.Errorf("%d of %d cases differ from XState (XORC_ORACLE_SEED=%d)", f, n, seed)
 	}
+	t.Run("stepcache", func(t *testing.T) {
+		rep := &reporter{detailed: 10}
+		st := replay(t, c, rep, runCaseStepCache)
+		t.Logf("live with the step cache: %d runs, %d steps compared", st.cases, st.steps)
+		if f := rep.failures.Load(); f > 0 {
+			t.Errorf("%d of %d cases differ from XState with the step cache (XORC_ORACLE_SEED=%d)", f, n, seed)
+		}
+	})
 }
 
 // TestCompareResult checks the comparison rules themselves.
@@ -616,5 +660,27 @@ func TestCompareResult(t *testing.T) {
 			}
 			assert.Equal(t, tt.skipped, st.skippedSteps)
 		})
+	}
+}
+
+// TestRunCaseResultsOutliveTheArena: RunCase reuses the memory of a case's
+// definition and machine for the next case; no result may depend on it. The
+// results of the whole hand corpus and of the bench cases, taken one after
+// the other, are the same once every case has run (after other cases have
+// reused the memory) and after a GC.
+func TestRunCaseResultsOutliveTheArena(t *testing.T) {
+	var cases []oracleCase
+	for _, load := range []func(testing.TB) corpus{loadHand, loadBenchCorpus} {
+		cases = append(cases, load(t).cases...)
+	}
+	results := make([]actor.CaseResult, len(cases))
+	first := make([]string, len(cases))
+	for i, c := range cases {
+		results[i] = actor.RunCase(c.Raw)
+		first[i] = compact(results[i])
+	}
+	runtime.GC()
+	for i, c := range cases {
+		require.Equal(t, first[i], compact(results[i]), "case %s changed after later cases ran", c.Name)
 	}
 }

@@ -218,54 +218,112 @@ type caseRunner struct {
 	flushing    bool
 	firings     int
 	sorted      []simTimer
-	lastActive  []int32
-	lastValue   any
+	values      []caseValue // the values of recent configurations
+	nextValue   int         // the entry of values replaced next
+	valuePos    []int32     // scratch of Snapshot.value
+	valueLink   []int32
+}
+
+// caseValue is the state value of a configuration (active list, in order).
+type caseValue struct {
+	active []int32
+	hash   uint64
+	value  any
+}
+
+// maxCaseValues bounds the configurations whose values a case run keeps:
+// a case's steps mostly move between a few configurations, and a value is
+// shared data in the result.
+const maxCaseValues = 16
+
+// value returns the state value of s, reusing the value of an earlier step
+// with the same configuration.
+func (r *caseRunner) value(s *Snapshot) any {
+	h := cfgHash(s.active, nil)
+	for i := range r.values {
+		if v := &r.values[i]; v.hash == h && equalInt32s(v.active, s.active) {
+			return v.value
+		}
+	}
+	if r.valuePos == nil {
+		n := len(s.m.states)
+		buf := make([]int32, 3*n)
+		r.valuePos, r.valueLink = buf[:n], buf[n:]
+	}
+	v := caseValue{active: s.active, hash: h, value: s.value(r.valuePos, r.valueLink)}
+	if len(r.values) < maxCaseValues {
+		if r.values == nil {
+			r.values = make([]caseValue, 0, maxCaseValues)
+		}
+		r.values = append(r.values, v)
+	} else {
+		r.values[r.nextValue] = v
+		r.nextValue = (r.nextValue + 1) % maxCaseValues
+	}
+	return v.value
 }
 
 func runCaseValue(v any) *caseRun {
 	run := &caseRun{}
+	a := arenaPool.Get().(*loadArena)
+	m, events := run.load(v, a)
+	if run.err == "" {
+		run.play(m.NewInterpreter(), events)
+	}
+	a.release() // the result holds nothing of the machine
+	return run
+}
+
+// load compiles the case's machine (its slabs from a, nil: new ones) and
+// returns it with the case's events; a bad case sets r.err.
+func (run *caseRun) load(v any, a *loadArena) (*Machine, []any) {
 	c, ok := v.(*jsonObject)
 	if !ok {
 		run.err = "config: case must be an object"
-		return run
+		return nil, nil
 	}
 	mv, _ := c.get("machine")
-	def, err := definitionFromJSON(mv)
+	def, err := definitionIn(mv, a)
 	if err != nil {
 		run.err = "config: " + err.Error()
-		return run
+		return nil, nil
 	}
 	impl := &Implementations{}
 	if dv, ok := c.get("delays"); ok && dv != nil {
 		do, ok := dv.(*jsonObject)
 		if !ok {
 			run.err = "config: delays must be an object of ms numbers"
-			return run
+			return nil, nil
 		}
 		impl.Delays = make(map[string]time.Duration, len(do.keys))
 		for i, k := range do.keys {
 			f, ok := do.vals[i].(float64)
 			if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
 				run.err = fmt.Sprintf("config: delays.%s must be a finite number of ms, got %s", k, jsonShort(do.vals[i]))
-				return run
+				return nil, nil
 			}
 			impl.Delays[k] = msToDuration(f)
 		}
 	}
-	m, err := Compile(def, impl)
+	m, err := compileIn(def, impl, a)
 	if err != nil {
 		run.err = "config: " + err.Error()
-		return run
+		return nil, nil
 	}
 	var events []any
 	if ev, ok := c.get("events"); ok && ev != nil {
 		events, ok = ev.([]any)
 		if !ok {
 			run.err = "config: events must be an array"
-			return run
+			return nil, nil
 		}
 	}
-	r := &caseRunner{it: m.NewInterpreter(), timerMap: map[string]int{}}
+	return m, events
+}
+
+// play runs the events on a new actor of the interpreter's machine.
+func (run *caseRun) play(it *Interpreter, events []any) {
+	r := &caseRunner{it: it, timerMap: map[string]int{}}
 	snap, effects := r.it.Start()
 	r.snap = snap
 	r.apply(effects)
@@ -296,7 +354,6 @@ func runCaseValue(v any) *caseRun {
 		}
 		r.record(run, raw, msg)
 	}
-	return run
 }
 
 func isWait(o *jsonObject) bool {
@@ -306,13 +363,9 @@ func isWait(o *jsonObject) bool {
 
 func (r *caseRunner) record(run *caseRun, event []byte, extraErr string) {
 	s := r.snap
-	// Consecutive steps often share a configuration: reuse its value.
-	if !sameSlice(s.active, r.lastActive) {
-		r.lastActive, r.lastValue = s.active, s.Value()
-	}
 	step := CaseStep{
 		Step:    len(run.steps),
-		Value:   r.lastValue,
+		Value:   r.value(&s),
 		Context: s.Context,
 		Status:  s.Status.String(),
 		Done:    s.Status == StatusDone,

@@ -50,6 +50,7 @@ type Snapshot struct {
 	m      *Machine
 	active []int32   // active states in XState's insertion order (_nodes)
 	hist   [][]int32 // recorded history per history ordinal (nil: none)
+	c      *config   // the interned configuration of (active, hist), or nil (stepcache.go)
 }
 
 // Machine is the machine the snapshot belongs to (nil for the zero Snapshot).
@@ -99,50 +100,86 @@ func (v StateValue) appendJSON(b []byte) []byte {
 // (a StateValue, marshalling in document order) for compound and parallel
 // states; an atomic region of a parallel state is an empty object.
 func (s Snapshot) Value() any {
+	var posBuf [96]int32
+	var linkBuf [64]int32
+	return s.value(posBuf[:], linkBuf[:])
+}
+
+// value is Value with scratch space for the state positions (pos, one per
+// state of the machine) and the links (two per active state); it is grown
+// when too short.
+func (s Snapshot) value(pos, link []int32) any {
 	if s.m == nil || len(s.active) == 0 {
 		return nil
 	}
-	vb := valueBuilder{m: s.m, list: s.active, entries: make([]StateValueEntry, 0, len(s.active))}
-	return vb.value(0)
+	m, list := s.m, s.active
+	if m.states[0].kind == kCompound {
+		// A compound root in an atomic state: the value is a string.
+		for _, x := range list {
+			if st := &m.states[x]; st.parent == 0 {
+				if st.kind == kAtomic || st.kind == kFinal {
+					return st.keyVal
+				}
+				break
+			}
+		}
+	}
+	// The children of each active state, in the order of the active list
+	// (XState's getValueFromAdj), as linked lists over list positions.
+	if len(pos) < len(m.states) {
+		pos = make([]int32, len(m.states))
+	}
+	n := len(list)
+	if len(link) < 2*n {
+		link = make([]int32, 2*n)
+	}
+	head, next := link[:n], link[n:2*n]
+	for i, x := range list {
+		pos[x] = int32(i)
+		head[i] = -1
+	}
+	for i := n - 1; i >= 0; i-- {
+		if p := m.states[list[i]].parent; p >= 0 {
+			j := pos[p]
+			next[i] = head[j]
+			head[j] = int32(i)
+		}
+	}
+	vb := valueBuilder{m: m, list: list, entries: make([]StateValueEntry, 0, n)}
+	return vb.value(pos[0], head, next)
 }
 
-// valueBuilder computes XState's getValueFromAdj: the children of a state are
-// taken in the order of the active list (a short list: scanning it is cheaper
-// than building an adjacency table).
+// valueBuilder computes XState's getValueFromAdj over the linked children
+// (head: first child, next: next sibling, by list position; -1: none).
 type valueBuilder struct {
 	m       *Machine
 	list    []int32
 	entries []StateValueEntry
 }
 
-func (vb *valueBuilder) value(n int32) any {
+func (vb *valueBuilder) value(j int32, head, next []int32) any {
 	m := vb.m
-	k, first := 0, int32(-1)
-	for _, x := range vb.list {
-		if m.states[x].parent == n {
-			if k == 0 {
-				first = x
-			}
-			k++
-		}
-	}
-	if m.states[n].kind == kCompound {
+	st := &m.states[vb.list[j]]
+	first := head[j]
+	if st.kind == kCompound {
 		if first < 0 {
 			return StateValue{}
 		}
-		if kind := m.states[first].kind; kind == kAtomic || kind == kFinal {
-			return m.states[first].key
+		if ch := &m.states[vb.list[first]]; ch.kind == kAtomic || ch.kind == kFinal {
+			return ch.keyVal
 		}
+	}
+	k := 0
+	for c := first; c >= 0; c = next[c] {
+		k++
 	}
 	start := len(vb.entries)
 	vb.entries = vb.entries[:start+k]
 	obj := StateValue(vb.entries[start : start+k : start+k])
 	i := 0
-	for _, x := range vb.list {
-		if m.states[x].parent == n {
-			obj[i] = StateValueEntry{Key: m.states[x].key, Value: vb.value(x)}
-			i++
-		}
+	for c := first; c >= 0; c = next[c] {
+		obj[i] = StateValueEntry{Key: m.states[vb.list[c]].key, Value: vb.value(c, head, next)}
+		i++
 	}
 	return obj
 }
@@ -320,7 +357,7 @@ func (m *Machine) Restore(p PersistedSnapshot) (Snapshot, error) {
 	}
 	in := newBitset(len(m.states))
 	for _, id := range p.Active {
-		idx, ok := m.idMap[id]
+		idx, ok := m.stateByID(id)
 		if !ok {
 			return Snapshot{}, fmt.Errorf("%w: no state has id %q", ErrBadSnapshot, id)
 		}
@@ -357,13 +394,13 @@ func (m *Machine) Restore(p PersistedSnapshot) (Snapshot, error) {
 	if len(p.History) > 0 {
 		s.hist = make([][]int32, len(m.histStates))
 		for hid, ids := range p.History {
-			h, ok := m.idMap[hid]
+			h, ok := m.stateByID(hid)
 			if !ok || m.states[h].kind != kHistory {
 				return Snapshot{}, fmt.Errorf("%w: %q is not a history state", ErrBadSnapshot, hid)
 			}
 			rec := make([]int32, 0, len(ids))
 			for _, id := range ids {
-				idx, ok := m.idMap[id]
+				idx, ok := m.stateByID(id)
 				if !ok || !m.isDesc(idx, m.states[h].parent) || m.states[idx].kind == kHistory {
 					return Snapshot{}, fmt.Errorf("%w: history %q records %q, which is not a state of its parent", ErrBadSnapshot, hid, id)
 				}

@@ -2,6 +2,8 @@ package actor
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -93,4 +95,37 @@ func TestPersistAndRestore(t *testing.T) {
 		_, err := m.Restore(bad)
 		assert.ErrorIs(t, err, ErrBadSnapshot, name)
 	}
+}
+
+// TestValueOfLargeMachines: state values of machines with more states and
+// active states than Value's stack buffers hold.
+func TestValueOfLargeMachines(t *testing.T) {
+	b := NewBuilder("big")
+	b.Parallel()
+	var want, wantAfter strings.Builder
+	want.WriteString("{")
+	wantAfter.WriteString("{")
+	for i := range 60 {
+		key := fmt.Sprintf("r%02d", i)
+		r := b.State(key).Initial("a")
+		r.State("a").On("GO", To("b"))
+		r.State("b").Initial("x").State("x")
+		if i > 0 {
+			want.WriteString(",")
+			wantAfter.WriteString(",")
+		}
+		fmt.Fprintf(&want, `"%s":"a"`, key)
+		fmt.Fprintf(&wantAfter, `"%s":{"b":"x"}`, key)
+	}
+	want.WriteString("}")
+	wantAfter.WriteString("}")
+	m, err := b.Compile(nil)
+	require.NoError(t, err)
+	require.Greater(t, m.NumStates(), 96)
+	it := m.NewInterpreter()
+	s, _ := it.Start()
+	assert.Equal(t, want.String(), jsonOf(s.Value()))
+	s, _ = it.Step(s, Event{Type: "GO"})
+	assert.Greater(t, len(s.Persist().Active), 64)
+	assert.Equal(t, wantAfter.String(), jsonOf(s.Value()))
 }
