@@ -13,54 +13,8 @@ import (
 
 	"github.com/xorc-dev/xorc"
 	"github.com/xorc-dev/xorc/actor"
+	"github.com/xorc-dev/xorc/examples/wafer"
 )
-
-// The wafer tool: a load port hands wafers one by one to a robot, the robot
-// carries each into a process chamber and back. Every machine is a chart that
-// sends events to the others by machine ID (xorc.send); the robot's moves and
-// the chamber's process time are `after` timers; the chamber asks for the
-// robot with a delayed send, and its watchdog timer is cancelled each time
-// processing ends in time.
-const (
-	loadPortChart = `{"id": "loadport", "initial": "idle", "context": {"sent": 0},
-  "states": {
-    "idle": {"on": {"START": "running"}},
-    "running": {
-      "entry": [{"type": "xorc.increment", "params": {"key": "sent"}},
-                {"type": "xorc.send", "params": {"to": "robot", "event": "PICK"}}],
-      "on": {"WAFER_DONE": [
-        {"target": "running", "reenter": true, "guard": {"type": "xorc.lt", "params": {"key": "sent", "value": 3}}},
-        {"target": "unloaded"}]}},
-    "unloaded": {"type": "final"}}}`
-
-	robotChart = `{"id": "robot", "initial": "idle", "context": {"moves": 0},
-  "states": {
-    "idle": {"on": {"PICK": "loading", "UNLOAD": "unloading"}},
-    "loading": {"after": {"20": {"target": "idle", "actions": [
-      {"type": "xorc.increment", "params": {"key": "moves"}},
-      {"type": "xorc.send", "params": {"to": "chamber", "event": "LOAD"}}]}}},
-    "unloading": {"after": {"20": {"target": "idle", "actions": [
-      {"type": "xorc.increment", "params": {"key": "moves"}},
-      {"type": "xorc.send", "params": {"to": "loadport", "event": "WAFER_DONE"}}]}}}}}`
-
-	chamberChart = `{"id": "chamber", "initial": "idle", "context": {"processed": 0},
-  "states": {
-    "idle": {"on": {"LOAD": "processing"}},
-    "processing": {
-      "after": {
-        "40": {"target": "idle", "actions": [
-          {"type": "xorc.increment", "params": {"key": "processed"}},
-          {"type": "xorc.send", "params": {"to": "robot", "event": "UNLOAD", "delay": 10}}]},
-        "5000": "fault"}},
-    "fault": {"type": "final"}}}`
-)
-
-// demoMachines are spawned in this order.
-var demoMachines = []struct{ id, chart string }{
-	{"loadport", loadPortChart},
-	{"robot", robotChart},
-	{"chamber", chamberChart},
-}
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("demo", stderr)
@@ -73,8 +27,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return runDemo(ctx, stdout)
 }
 
-// runDemo runs the wafer tool until the load port is done and prints the
-// event flow and the final states. The flow is one causal chain, so the
+// runDemo runs the wafer tool (package examples/wafer: a load port, a robot
+// and a process chamber that drive each other by machine ID) until the load
+// port is done, and prints the event flow and the final states. The flow is one causal chain, so the
 // output is the same on every run.
 func runDemo(ctx context.Context, w io.Writer) error {
 	system := pactor.NewActorSystem(pactor.WithLoggerFactory(func(*pactor.ActorSystem) *slog.Logger {
@@ -106,20 +61,20 @@ func runDemo(ctx context.Context, w io.Writer) error {
 	})
 	defer system.EventStream.Unsubscribe(sub)
 
-	for _, dm := range demoMachines {
-		m, err := actor.LoadJSON([]byte(dm.chart), nil)
+	for _, id := range wafer.IDs {
+		m, err := wafer.Load(id)
 		if err != nil {
-			return fmt.Errorf("chart %s: %w", dm.id, err)
+			return err
 		}
-		if _, err := orc.Spawn(ctx, dm.id, m); err != nil {
+		if _, err := orc.Spawn(ctx, id, m); err != nil {
 			return err
 		}
 		// Wait for the start macrostep, so that the machines start in order.
-		if _, err := orc.Snapshot(ctx, dm.id); err != nil {
+		if _, err := orc.Snapshot(ctx, id); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(w, "wafer tool: %v, 3 wafers\n", orc.Machines())
+	fmt.Fprintf(w, "wafer tool: %v, %d wafers\n", orc.Machines(), wafer.Wafers)
 	if err := orc.Send(ctx, "loadport", actor.Event{Type: "START"}); err != nil {
 		return err
 	}
@@ -132,13 +87,13 @@ func runDemo(ctx context.Context, w io.Writer) error {
 	mu.Lock() // no more flow lines from here on
 	defer mu.Unlock()
 	fmt.Fprintln(w, "final states:")
-	for _, dm := range demoMachines {
-		s, err := orc.Snapshot(ctx, dm.id)
+	for _, id := range wafer.IDs {
+		s, err := orc.Snapshot(ctx, id)
 		if err != nil {
 			return err
 		}
 		cj, _ := json.Marshal(s.Context)
-		fmt.Fprintf(w, "  %-9s %-9s %-7s %s\n", dm.id, valueString(s.Value), statusString(s.Status), cj)
+		fmt.Fprintf(w, "  %-9s %-9s %-7s %s\n", id, valueString(s.Value), statusString(s.Status), cj)
 	}
 	if st := orc.Stats(); st.SendErrors > 0 || st.Panics > 0 {
 		return fmt.Errorf("demo had %d send errors and %d panics", st.SendErrors, st.Panics)

@@ -34,48 +34,13 @@ import (
 
 	"github.com/xorc-dev/xorc"
 	"github.com/xorc-dev/xorc/actor"
+	"github.com/xorc-dev/xorc/examples/wafer"
 	"github.com/xorc-dev/xorc/registry"
 	"github.com/xorc-dev/xorc/remote_pipe"
 )
 
-const (
-	loadPortChart = `{"id": "loadport", "initial": "idle", "context": {"sent": 0},
-  "states": {
-    "idle": {"on": {"START": "running"}},
-    "running": {
-      "entry": [{"type": "xorc.increment", "params": {"key": "sent"}},
-                {"type": "xorc.send", "params": {"to": "robot", "event": "PICK"}}],
-      "on": {"WAFER_DONE": [
-        {"target": "running", "reenter": true, "guard": {"type": "xorc.lt", "params": {"key": "sent", "value": 3}}},
-        {"target": "unloaded"}]}},
-    "unloaded": {"type": "final"}}}`
-
-	robotChart = `{"id": "robot", "initial": "idle", "context": {"moves": 0},
-  "states": {
-    "idle": {"on": {"PICK": "loading", "UNLOAD": "unloading"}},
-    "loading": {"after": {"20": {"target": "idle", "actions": [
-      {"type": "xorc.increment", "params": {"key": "moves"}},
-      {"type": "xorc.send", "params": {"to": "chamber", "event": "LOAD"}}]}}},
-    "unloading": {"after": {"20": {"target": "idle", "actions": [
-      {"type": "xorc.increment", "params": {"key": "moves"}},
-      {"type": "xorc.send", "params": {"to": "loadport", "event": "WAFER_DONE"}}]}}}}}`
-
-	chamberChart = `{"id": "chamber", "initial": "idle", "context": {"processed": 0},
-  "states": {
-    "idle": {"on": {"LOAD": "processing"}},
-    "processing": {
-      "after": {
-        "40": {"target": "idle", "actions": [
-          {"type": "xorc.increment", "params": {"key": "processed"}},
-          {"type": "xorc.send", "params": {"to": "robot", "event": "UNLOAD", "delay": 10}}]},
-        "5000": "fault"}},
-    "fault": {"type": "final"}}}`
-)
-
 // roleEnv tells a child which machine it runs.
 const roleEnv = "XORC_EXAMPLE_ROLE"
-
-var charts = map[string]string{"loadport": loadPortChart, "robot": robotChart, "chamber": chamberChart}
 
 func main() {
 	log.SetFlags(0)
@@ -129,7 +94,7 @@ func start(ctx context.Context, id string, out io.Writer) (*pactor.ActorSystem, 
 			}
 		}
 	})
-	m, err := actor.LoadJSON([]byte(charts[id]), nil)
+	m, err := wafer.Load(id)
 	if err == nil {
 		_, err = orc.Spawn(ctx, id, m)
 	}
@@ -197,7 +162,7 @@ func parent(stdout io.Writer) error {
 			_ = c.Wait()
 		}
 	}()
-	for _, role := range []string{"robot", "chamber"} {
+	for _, role := range wafer.IDs[1:] { // the load port runs here
 		c := exec.Command(exe)
 		c.Env = append(os.Environ(), roleEnv+"="+role)
 		c.Stderr = os.Stderr
@@ -243,7 +208,7 @@ func parent(stdout io.Writer) error {
 			return fmt.Errorf("the load port never finished: %w", ctx.Err())
 		}
 	}
-	for _, id := range []string{"loadport", "robot", "chamber"} {
+	for _, id := range wafer.IDs {
 		s, err := orc.Snapshot(ctx, id) // the robot and the chamber answer from their processes
 		if err != nil {
 			return err
