@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -558,33 +559,79 @@ func TestOracleLive(t *testing.T) {
 	}
 	t.Logf("live oracle: %d cases, seed %d (XORC_ORACLE_SEED=%d reproduces this run)", n, seed, seed)
 
-	var in bytes.Buffer
-	cases := make([]oracleCase, n)
-	for i := range cases {
+	raws := make([][]byte, n)
+	for i := range raws {
 		raw, err := casegen.One(seed, i).MarshalJSON()
 		require.NoError(t, err)
-		cases[i] = parseCase(t, raw, "")
-		in.Write(raw)
-		in.WriteByte('\n')
+		raws[i] = raw
 	}
-	cmd := exec.Command(node, script, "--jsonl")
-	cmd.Stdin = &in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, "oracle failed: %s", stderr.String())
-
+	// XState itself can fail on a generated case (e.g. a timer storm that
+	// runs the oracle out of memory before its MAX_TIMER_FIRINGS): the oracle
+	// runs on chunks of cases, a chunk that fails runs again case by case,
+	// and the cases XState cannot finish are left out of the comparison and
+	// named (reproduce one with `gencases -seed S -first I -n 1`).
+	runOracle := func(raws [][]byte) ([]goldenResult, error) {
+		var in bytes.Buffer
+		for _, raw := range raws {
+			in.Write(raw)
+			in.WriteByte('\n')
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), liveOracleTimeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, node, "--max-old-space-size=2048", script, "--jsonl")
+		cmd.Stdin = &in
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s", err, firstLine(strings.TrimSpace(stderr.String())))
+		}
+		var goldens []goldenResult
+		for i, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+			var r goldenResult
+			if err := json.Unmarshal(line, &r); err != nil {
+				return nil, fmt.Errorf("oracle output line %d: %w", i+1, err)
+			}
+			goldens = append(goldens, r)
+		}
+		if len(goldens) != len(raws) {
+			return nil, fmt.Errorf("oracle answered %d of %d cases", len(goldens), len(raws))
+		}
+		return goldens, nil
+	}
+	var cases []oracleCase
 	var goldens []goldenResult
-	for i, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
-		var r goldenResult
-		require.NoError(t, json.Unmarshal(line, &r), "oracle output line %d", i+1)
-		goldens = append(goldens, r)
+	var xstateFailed []string
+	for lo := 0; lo < n; lo += liveOracleChunk {
+		chunk := raws[lo:min(lo+liveOracleChunk, n)]
+		g, err := runOracle(chunk)
+		if err != nil {
+			g = nil
+			for k, raw := range chunk {
+				one, err := runOracle([][]byte{raw})
+				if err != nil {
+					xstateFailed = append(xstateFailed, fmt.Sprintf("case %d: %v", lo+k, err))
+					continue
+				}
+				cases = append(cases, parseCase(t, raw, ""))
+				goldens = append(goldens, one[0])
+			}
+			continue
+		}
+		for _, raw := range chunk {
+			cases = append(cases, parseCase(t, raw, ""))
+		}
+		goldens = append(goldens, g...)
 	}
+	for _, f := range xstateFailed {
+		t.Logf("XState failed, left out: %s (XORC_ORACLE_SEED=%d)", f, seed)
+	}
+	require.Less(t, len(xstateFailed), max(n/100, 1), "XState failed on too many cases: is the oracle broken?")
 	c := corpus{name: "live", cases: cases, goldens: goldens}
 	rep := &reporter{detailed: 10}
 	st := replay(t, c, rep, runCase)
-	t.Logf("live: %d cases (%d config errors), %d steps compared, %d cases cut at an XState anomaly (%d steps not comparable)",
-		n, st.configErrors, st.steps, st.anomalyCases, st.skippedSteps)
+	t.Logf("live: %d cases (%d config errors, %d left out: XState failed), %d steps compared, %d cases cut at an XState anomaly (%d steps not comparable)",
+		len(cases), st.configErrors, len(xstateFailed), st.steps, st.anomalyCases, st.skippedSteps)
 	if f := rep.failures.Load(); f > 0 {
 		t.Errorf("%d of %d cases differ from XState (XORC_ORACLE_SEED=%d)", f, n, seed)
 	}
@@ -597,6 +644,12 @@ func TestOracleLive(t *testing.T) {
 		}
 	})
 }
+
+// The live oracle runs on chunks of this many cases, each with this timeout.
+const (
+	liveOracleChunk   = 250
+	liveOracleTimeout = 2 * time.Minute
+)
 
 // TestCompareResult checks the comparison rules themselves.
 func TestCompareResult(t *testing.T) {

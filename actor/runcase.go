@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"time"
 )
@@ -208,20 +209,17 @@ type simTimer struct {
 
 // caseRunner is the simulated actor + SimulatedClock of the oracle.
 type caseRunner struct {
-	it          *Interpreter
-	snap        Snapshot
-	now         float64
-	timers      []simTimer     // in scheduling order
-	timerMap    map[string]int // timer id -> seq of its latest timeout
-	seq         int
-	invalidated bool
-	flushing    bool
-	firings     int
-	sorted      []simTimer
-	values      []caseValue // the values of recent configurations
-	nextValue   int         // the entry of values replaced next
-	valuePos    []int32     // scratch of Snapshot.value
-	valueLink   []int32
+	it        *Interpreter
+	snap      Snapshot
+	now       float64
+	timers    []simTimer     // by deadline, then scheduling order (seq)
+	timerMap  map[string]int // timer id -> seq of its latest timeout
+	seq       int
+	firings   int
+	values    []caseValue // the values of recent configurations
+	nextValue int         // the entry of values replaced next
+	valuePos  []int32     // scratch of Snapshot.value
+	valueLink []int32
 }
 
 // caseValue is the state value of a configuration (active list, in order).
@@ -399,15 +397,13 @@ func (r *caseRunner) apply(effects []Effect) {
 		switch e.Kind {
 		case EffectStartTimer:
 			r.seq++
-			r.timers = append(r.timers, simTimer{seq: r.seq, start: r.now, delay: float64(e.Delay) / 1e6, ev: e.Event, id: e.TimerID})
+			r.addTimer(simTimer{seq: r.seq, start: r.now, delay: float64(e.Delay) / 1e6, ev: e.Event, id: e.TimerID})
 			r.timerMap[e.TimerID] = r.seq
-			r.invalidated = r.flushing
 		case EffectCancelTimer:
 			seq, ok := r.timerMap[e.TimerID]
 			delete(r.timerMap, e.TimerID)
 			if ok {
 				r.removeTimer(seq)
-				r.invalidated = r.flushing
 			}
 		}
 	}
@@ -415,8 +411,15 @@ func (r *caseRunner) apply(effects []Effect) {
 		// XState's stop procedure cancels every scheduled event.
 		r.timers = r.timers[:0]
 		clear(r.timerMap)
-		r.invalidated = r.flushing
 	}
+}
+
+// addTimer inserts t (the latest scheduled) after the timers due before or
+// with it: the order of the oracle's stable sort by deadline.
+func (r *caseRunner) addTimer(t simTimer) {
+	d := t.start + t.delay
+	i := sort.Search(len(r.timers), func(i int) bool { return r.timers[i].start+r.timers[i].delay > d })
+	r.timers = slices.Insert(r.timers, i, t)
 }
 
 func (r *caseRunner) removeTimer(seq int) {
@@ -468,39 +471,23 @@ func (r *caseRunner) set(t float64) error {
 
 // flush is SimulatedClock.flushTimeouts: timeouts fire in deadline order
 // (scheduling order for equal deadlines); when one schedules or cancels a
-// timeout, the remaining ones are sorted again.
+// timeout, the clock sorts the remaining ones again and starts over from the
+// first. Either way the next to fire is the first due timeout in that
+// order, which the sorted r.timers gives without sorting again (a timer
+// storm would otherwise cost a sort per firing).
 func (r *caseRunner) flush() error {
-	r.flushing = true
-	defer func() { r.flushing = false }()
-restart:
-	r.invalidated = false
-	r.sorted = append(r.sorted[:0], r.timers...)
-	sort.SliceStable(r.sorted, func(a, b int) bool {
-		return r.sorted[a].start+r.sorted[a].delay < r.sorted[b].start+r.sorted[b].delay
-	})
-	for i := 0; i < len(r.sorted); i++ {
-		if r.invalidated {
-			goto restart
+	for {
+		i := slices.IndexFunc(r.timers, func(t simTimer) bool { return r.now-t.start >= t.delay })
+		if i < 0 {
+			return nil
 		}
-		t := r.sorted[i]
-		if r.now-t.start >= t.delay && r.hasTimer(t.seq) {
-			r.firings++
-			if r.firings > maxTimerRounds {
-				return errTimerRounds
-			}
-			r.removeTimer(t.seq)
-			delete(r.timerMap, t.id)
-			r.send(t.ev)
+		r.firings++
+		if r.firings > maxTimerRounds {
+			return errTimerRounds
 		}
+		t := r.timers[i]
+		r.timers = slices.Delete(r.timers, i, i+1)
+		delete(r.timerMap, t.id)
+		r.send(t.ev)
 	}
-	return nil
-}
-
-func (r *caseRunner) hasTimer(seq int) bool {
-	for _, t := range r.timers {
-		if t.seq == seq {
-			return true
-		}
-	}
-	return false
 }

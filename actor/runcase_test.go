@@ -3,6 +3,8 @@ package actor
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -108,6 +110,29 @@ func TestRunCaseEdgeInputs(t *testing.T) {
 	assert.Contains(t, res.Steps[2].Error, "an event must be a JSON object")
 	assert.Contains(t, res.Steps[3].Error, `an event needs a string "type"`)
 	assert.Equal(t, StateValue{}, res.Steps[0].Value, "an atomic root has the value {}")
+}
+
+// TestRunCaseTimerStorm: a generated case (live oracle seed 9101, case 2691)
+// whose pending timeouts multiply as they fire: the $wait that reaches the
+// firing bound reports it like the oracle's MAX_TIMER_FIRINGS, with
+// thousands of timeouts pending, and the case goes on. XState itself runs out
+// of memory on it; xorc used to sort every pending timeout again after each
+// firing and took minutes.
+func TestRunCaseTimerStorm(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "runcase", "timer-storm.json"))
+	require.NoError(t, err)
+	res := RunCase(raw)
+	require.Empty(t, res.Error)
+	require.Len(t, res.Steps, 8)
+	for i, st := range res.Steps {
+		if i == 5 {
+			assert.Equal(t, "more than 10000 timer rounds in one $wait (0ms timer loop?)", st.Error)
+			continue
+		}
+		assert.Empty(t, st.Error, "step %d", i)
+		assert.Equal(t, "active", st.Status, "step %d", i)
+	}
+	assert.Equal(t, int64(230), res.Steps[7].Now)
 }
 
 func TestRunCaseTimerBounds(t *testing.T) {
