@@ -331,15 +331,31 @@ type pipeLink struct {
 	slot int
 	gen  uint32
 	down atomic.Bool
-	// quietUntil: after a grace wait that found the peer still alive, the
-	// next failures do not wait again until then (used by one sender at a
-	// time: the core serialises Send per link).
-	quietUntil time.Time
+	// quietUntil (unix nanoseconds): after a grace wait that found the peer
+	// still alive, the next failures do not wait again until then (Connect
+	// runs in every sender, Send in the core's writer).
+	quietUntil atomic.Int64
 }
 
-// MaxBatch is our frame limit (the core reads it before the first
-// connection; a peer announcing a smaller one is handled by Send).
+var _ remote.Connector = (*pipeLink)(nil)
+
+// MaxBatch is the largest batch the peer takes: our frame limit, or the
+// connected peer's if it announced a smaller one. The core connects first
+// (Connect), so a message too large for the peer fails its send with
+// remote.ErrTooLarge; a batch over the limit of a peer connected later
+// (a reconnection) is split by Send.
 func (pl *pipeLink) MaxBatch() int { return pl.l.MaxFrame() }
+
+// Connect connects the link if it is not (the core calls it before it
+// accepts a message): a peer that cannot be reached fails that send with
+// ErrUnreachable, a dead one with registry.ErrProcessDied.
+func (pl *pipeLink) Connect(deadline time.Time) error {
+	err := pl.l.Connect(deadline)
+	if err == nil {
+		return nil
+	}
+	return pl.failed(deadline, err)
+}
 
 // Close closes the link at once when its peer is down; frames it still
 // holds are reported through onUndelivered. While the transport closes,
@@ -366,7 +382,13 @@ func (pl *pipeLink) Send(deadline time.Time, batch []byte) error {
 		return fmt.Errorf("%w: %s: %w", remote.ErrTooLarge, pl.addr, err)
 	case errors.Is(err, ErrQueueFull):
 		return fmt.Errorf("%w: %s: %w", remote.ErrFull, pl.addr, err)
-	case errors.Is(err, ErrClosed) && pl.t.closing.Load():
+	}
+	return pl.failed(deadline, err)
+}
+
+// failed maps a failure of the socket link to the core's errors.
+func (pl *pipeLink) failed(deadline time.Time, err error) error {
+	if errors.Is(err, ErrClosed) && pl.t.closing.Load() {
 		return fmt.Errorf("%w: sending to %s: %w", remote.ErrClosed, pl.addr, err)
 	}
 	// Unreachable, connection lost, closed because the peer is down: if
@@ -395,7 +417,7 @@ func (pl *pipeLink) deadPeer(deadline time.Time) error {
 		return remote.PeerGone(reg, pl.addr, pl.slot, pl.gen)
 	}
 	now := time.Now()
-	if now.Before(pl.quietUntil) {
+	if now.UnixNano() < pl.quietUntil.Load() {
 		return nil
 	}
 	until := now.Add(deathGrace)
@@ -408,7 +430,7 @@ func (pl *pipeLink) deadPeer(deadline time.Time) error {
 			return remote.PeerGone(reg, pl.addr, pl.slot, pl.gen)
 		}
 	}
-	pl.quietUntil = time.Now().Add(time.Second)
+	pl.quietUntil.Store(time.Now().Add(time.Second).UnixNano())
 	return nil
 }
 
