@@ -259,11 +259,16 @@ func (t *Transport) dial(address string) (remote.Link, error) {
 }
 
 // Deliver sends msg to target, a PID of another process of the system, and
-// reports the outcome (see remote.Core.Deliver): nil once the batch is
-// written to the peer's socket or queued on a live connection to it; a
-// peer that does not read past ctx's deadline (remote.ErrFull), a dead
-// process (registry.ErrProcessDied), a peer that cannot be connected to
-// (ErrUnreachable), a message without a wire form or too large.
+// reports the outcome (see remote.Core.Deliver): for a one-way message nil
+// once it is queued for the peer (the connection is made first), for a
+// request nil once it is written to the peer's socket or queued on a live
+// connection to it. Errors: a peer that does not read, so that no room
+// came before ctx's deadline (remote.ErrFull), a dead process
+// (registry.ErrProcessDied), a peer that cannot be connected to
+// (ErrUnreachable), a message without a wire form or larger than the
+// peer's frame limit (remote.ErrTooLarge), earlier accepted messages that
+// were not delivered (remote.ErrUndelivered), a closed transport
+// (remote.ErrClosed).
 func (t *Transport) Deliver(ctx context.Context, target, sender *pactor.PID, msg any) error {
 	core := t.core.Load()
 	if core == nil {
@@ -272,9 +277,11 @@ func (t *Transport) Deliver(ctx context.Context, target, sender *pactor.PID, msg
 	return core.Deliver(ctx, target, sender, msg)
 }
 
-// Close stops the transport: what the routing core still queues fails
-// (remote.ErrClosed), local watchers of remote actors get Terminated, every
-// link flushes what it accepted and says goodbye (up to a second), the
+// Close stops the transport: later sends fail (remote.ErrClosed), the
+// routing core hands what it accepted to the links (up to a second; what
+// it cannot is reported as undelivered), local watchers of remote actors
+// get Terminated, every link flushes what it accepted and says goodbye (up
+// to a second), the
 // socket is removed, and the process leaves the registry (its peers see it
 // depart). Stats keeps answering (with the counters at Close).
 func (t *Transport) Close() error {
