@@ -13,6 +13,21 @@
 // connections; frames a connection could not deliver are handed back to
 // the core (Core.Undelivered), which reports them as dead letters.
 //
+// The Transport follows the core's send contract (see internal/remote): a
+// one-way Deliver returns once the message is queued in the core (the
+// core's writer hands queued envelopes to the Link in batches), a request's
+// Deliver once its frame is written or queued on a live connection. The
+// Link is connected before a message is accepted (remote.Connector): a
+// peer that cannot be connected to fails that Deliver with ErrUnreachable
+// (registry.ErrProcessDied if it is dead), and a message larger than the
+// connected peer's frame limit fails with remote.ErrTooLarge. A peer that
+// does not read fills the socket, the Link's queue, then the core's queue:
+// Deliver then fails with remote.ErrFull at its deadline. What fails after
+// it was accepted is reported by the core (dead letters, Undelivered, the
+// next Deliver fails with remote.ErrUndelivered). Close lets the core flush
+// what it accepted into the Links (a second), then each Link flushes its
+// queue and says goodbye (Options.CloseTimeout).
+//
 // The socket layer (Listen, Node, Link) below it knows nothing of
 // envelopes, actors or machine IDs: it moves opaque frames.
 //

@@ -55,7 +55,8 @@ type Link struct {
 	closedCh  chan struct{}
 	peer      PeerInfo
 	connected bool
-	maxSend   int
+	up        atomic.Bool    // state == stUp (read without l.mu by Connect)
+	maxSend   atomic.Int64   // our MaxFrame, or the connected peer's if smaller
 	lastSend  int64          // nanotime of the latest Send that found the link without queue or write
 	pending   sync.WaitGroup // dials and connections not yet finished
 
@@ -65,15 +66,22 @@ type Link struct {
 }
 
 func newLink(n *Node, t Target) *Link {
-	return &Link{
+	l := &Link{
 		n:        n,
 		target:   t,
 		log:      n.log.With("peer", t.Path),
 		space:    make(chan struct{}),
 		closedCh: make(chan struct{}),
 		backoff:  n.opts.BackoffMin,
-		maxSend:  n.opts.MaxFrame,
 	}
+	l.maxSend.Store(int64(n.opts.MaxFrame))
+	return l
+}
+
+// setState changes the state (l.mu held).
+func (l *Link) setState(s linkState) {
+	l.state = s
+	l.up.Store(s == stUp)
 }
 
 // Target is where the link connects to.
@@ -89,10 +97,58 @@ func (l *Link) Peer() (p PeerInfo, ok bool) {
 
 // MaxFrame is the largest payload Send accepts: our Options.MaxFrame, or
 // the peer's limit if it announced a smaller one (known once connected).
-func (l *Link) MaxFrame() int {
+func (l *Link) MaxFrame() int { return int(l.maxSend.Load()) }
+
+// Connect makes sure the link has a connection: nil at once when it has
+// one; otherwise it dials (or waits for the dial in flight, until deadline:
+// zero means Options.SendTimeout from now) and fails as Send would: with
+// ErrUnreachable when the dial fails (at once with the last error while
+// the redial backoff runs), with the close error once the link is closed.
+// A caller that connects first learns the peer's frame limit (MaxFrame)
+// before it builds a frame.
+func (l *Link) Connect(deadline time.Time) error {
+	if l.up.Load() {
+		return nil
+	}
+	w := waiter{deadline: deadline, def: l.n.opts.SendTimeout}
+	defer w.release()
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.maxSend
+	if err := l.upLocked(&w); err != nil {
+		return err
+	}
+	l.mu.Unlock()
+	return nil
+}
+
+// upLocked brings the link up (l.mu held): nil with l.mu still held and the
+// link in stUp, or an error with l.mu released.
+func (l *Link) upLocked(w *waiter) error {
+	for {
+		switch l.state {
+		case stUp:
+			return nil
+		case stClosed:
+			err := l.closeErr
+			l.mu.Unlock()
+			return err
+		case stDialing:
+			dd := l.dialDone
+			l.mu.Unlock()
+			if err := w.wait(dd, l.closedCh); err != nil {
+				return fmt.Errorf("%w: %s: still connecting: %w", ErrUnreachable, l.target, err)
+			}
+			l.mu.Lock()
+		case stDown:
+			if time.Now().Before(l.retryAt) {
+				err := l.lastErr
+				l.mu.Unlock()
+				return err
+			}
+			l.startDial()
+		case stIdle:
+			l.startDial()
+		}
+	}
 }
 
 // Stats returns the link's counters.
@@ -144,68 +200,47 @@ func (l *Link) send(payload []byte, w waiter) error {
 	defer w.release()
 	l.mu.Lock()
 	for {
-		switch l.state {
-		case stClosed:
-			err := l.closeErr
-			l.mu.Unlock()
+		if err := l.upLocked(&w); err != nil {
 			return err
-		case stUp:
-			if len(payload) > l.maxSend {
-				limit := l.maxSend
+		}
+		if limit := l.MaxFrame(); len(payload) > limit {
+			l.mu.Unlock()
+			return fmt.Errorf("%w: %d bytes to %s, the peer accepts at most %d", ErrFrameTooLarge, len(payload), l.target, limit)
+		}
+		oc := l.cur
+		if l.q.frames() == 0 && !oc.writing && len(payload) <= directMax {
+			// The clock is read only here, where the link may be idle
+			// (a clock read costs a quarter of a microsecond on some
+			// VMs: not on every queued frame).
+			now := nanotime()
+			idle := time.Duration(now-l.lastSend) >= directIdle
+			l.lastSend = now
+			if idle {
+				// An idle link: write from this goroutine, without waking
+				// the writer (a goroutine hand-off costs more than the write).
+				oc.writing = true
+				oc.wg.Add(1) // l.cur == oc: the reader's count is still held
 				l.mu.Unlock()
-				return fmt.Errorf("%w: %d bytes to %s, the peer accepts at most %d", ErrFrameTooLarge, len(payload), l.target, limit)
-			}
-			oc := l.cur
-			if l.q.frames() == 0 && !oc.writing && len(payload) <= directMax {
-				// The clock is read only here, where the link may be idle
-				// (a clock read costs a quarter of a microsecond on some
-				// VMs: not on every queued frame).
-				now := nanotime()
-				idle := time.Duration(now-l.lastSend) >= directIdle
-				l.lastSend = now
-				if idle {
-					// An idle link: write from this goroutine, without waking
-					// the writer (a goroutine hand-off costs more than the write).
-					oc.writing = true
-					oc.wg.Add(1) // l.cur == oc: the reader's count is still held
-					l.mu.Unlock()
-					oc.writeDirect(payload)
-					return nil
-				}
-			}
-			if l.q.frames() == 0 || l.q.size()+frameHeaderLen+len(payload) <= l.n.opts.QueueBytes {
-				first := l.q.frames() == 0
-				l.q.push(payload)
-				l.mu.Unlock()
-				if first {
-					oc.poke()
-				}
+				oc.writeDirect(payload)
 				return nil
 			}
-			l.spaceWait = true
-			sp, queued := l.space, l.q.size()
-			l.mu.Unlock()
-			if err := w.wait(sp, l.closedCh); err != nil {
-				return fmt.Errorf("%w: %s: %d bytes waiting: %w", ErrQueueFull, l.target, queued, err)
-			}
-			l.mu.Lock()
-		case stDialing:
-			dd := l.dialDone
-			l.mu.Unlock()
-			if err := w.wait(dd, l.closedCh); err != nil {
-				return fmt.Errorf("%w: %s: still connecting: %w", ErrUnreachable, l.target, err)
-			}
-			l.mu.Lock()
-		case stDown:
-			if time.Now().Before(l.retryAt) {
-				err := l.lastErr
-				l.mu.Unlock()
-				return err
-			}
-			l.startDial()
-		case stIdle:
-			l.startDial()
 		}
+		if l.q.frames() == 0 || l.q.size()+frameHeaderLen+len(payload) <= l.n.opts.QueueBytes {
+			first := l.q.frames() == 0
+			l.q.push(payload)
+			l.mu.Unlock()
+			if first {
+				oc.poke()
+			}
+			return nil
+		}
+		l.spaceWait = true
+		sp, queued := l.space, l.q.size()
+		l.mu.Unlock()
+		if err := w.wait(sp, l.closedCh); err != nil {
+			return fmt.Errorf("%w: %s: %d bytes waiting: %w", ErrQueueFull, l.target, queued, err)
+		}
+		l.mu.Lock()
 	}
 }
 
@@ -367,7 +402,7 @@ func (l *Link) markClosed(err error) *outConn {
 	if l.state == stClosed {
 		return nil
 	}
-	l.state = stClosed
+	l.setState(stClosed)
 	l.closeErr = err
 	close(l.closedCh)
 	return l.cur
@@ -375,7 +410,7 @@ func (l *Link) markClosed(err error) *outConn {
 
 // startDial runs under l.mu.
 func (l *Link) startDial() {
-	l.state = stDialing
+	l.setState(stDialing)
 	l.dialDone = make(chan struct{})
 	l.pending.Add(1)
 	go l.dial(l.dialDone)
@@ -406,7 +441,7 @@ func (l *Link) dial(done chan struct{}) {
 	if err != nil {
 		n.st.dialFailures.Add(1)
 		l.dialFailures.Add(1)
-		l.state = stDown
+		l.setState(stDown)
 		l.lastErr = err
 		l.retryAt = time.Now().Add(l.backoff)
 		l.backoff = min(2*l.backoff, n.opts.BackoffMax)
@@ -416,7 +451,7 @@ func (l *Link) dial(done chan struct{}) {
 	l.backoff = n.opts.BackoffMin
 	l.peer = PeerInfo{Slot: int(h.slot), Generation: h.gen, PID: int(h.pid), UID: h.uid}
 	l.connected = true
-	l.maxSend = min(n.opts.MaxFrame, int(h.maxFrame))
+	l.maxSend.Store(int64(min(n.opts.MaxFrame, int(h.maxFrame))))
 	oc := &outConn{
 		l:        l,
 		c:        c,
@@ -427,7 +462,7 @@ func (l *Link) dial(done chan struct{}) {
 		finished: make(chan struct{}),
 	}
 	l.cur = oc
-	l.state = stUp
+	l.setState(stUp)
 	n.st.openOut.Add(1)
 	l.pending.Add(1)
 	oc.wg.Add(2)
@@ -544,7 +579,7 @@ func (oc *outConn) breakConn(err error) (won bool) {
 			oc.lostQueue = l.q.payloads(0)
 			l.q = frameQueue{} // the report keeps the old buffer
 			if l.state == stUp {
-				l.state = stIdle // the next Send redials
+				l.setState(stIdle) // the next Send redials
 			}
 			if l.spaceWait {
 				close(l.space)

@@ -259,11 +259,16 @@ func (t *Transport) dial(address string) (remote.Link, error) {
 }
 
 // Deliver sends msg to target, a PID of another process of the system, and
-// reports the outcome (see remote.Core.Deliver): nil once the batch is
-// written to the peer's socket or queued on a live connection to it; a
-// peer that does not read past ctx's deadline (remote.ErrFull), a dead
-// process (registry.ErrProcessDied), a peer that cannot be connected to
-// (ErrUnreachable), a message without a wire form or too large.
+// reports the outcome (see remote.Core.Deliver): for a one-way message nil
+// once it is queued for the peer (the connection is made first), for a
+// request nil once it is written to the peer's socket or queued on a live
+// connection to it. Errors: a peer that does not read, so that no room
+// came before ctx's deadline (remote.ErrFull), a dead process
+// (registry.ErrProcessDied), a peer that cannot be connected to
+// (ErrUnreachable), a message without a wire form or larger than the
+// peer's frame limit (remote.ErrTooLarge), earlier accepted messages that
+// were not delivered (remote.ErrUndelivered), a closed transport
+// (remote.ErrClosed).
 func (t *Transport) Deliver(ctx context.Context, target, sender *pactor.PID, msg any) error {
 	core := t.core.Load()
 	if core == nil {
@@ -272,9 +277,11 @@ func (t *Transport) Deliver(ctx context.Context, target, sender *pactor.PID, msg
 	return core.Deliver(ctx, target, sender, msg)
 }
 
-// Close stops the transport: what the routing core still queues fails
-// (remote.ErrClosed), local watchers of remote actors get Terminated, every
-// link flushes what it accepted and says goodbye (up to a second), the
+// Close stops the transport: later sends fail (remote.ErrClosed), the
+// routing core hands what it accepted to the links (up to a second; what
+// it cannot is reported as undelivered), local watchers of remote actors
+// get Terminated, every link flushes what it accepted and says goodbye (up
+// to a second), the
 // socket is removed, and the process leaves the registry (its peers see it
 // depart). Stats keeps answering (with the counters at Close).
 func (t *Transport) Close() error {
@@ -331,15 +338,31 @@ type pipeLink struct {
 	slot int
 	gen  uint32
 	down atomic.Bool
-	// quietUntil: after a grace wait that found the peer still alive, the
-	// next failures do not wait again until then (used by one sender at a
-	// time: the core serialises Send per link).
-	quietUntil time.Time
+	// quietUntil (unix nanoseconds): after a grace wait that found the peer
+	// still alive, the next failures do not wait again until then (Connect
+	// runs in every sender, Send in the core's writer).
+	quietUntil atomic.Int64
 }
 
-// MaxBatch is our frame limit (the core reads it before the first
-// connection; a peer announcing a smaller one is handled by Send).
+var _ remote.Connector = (*pipeLink)(nil)
+
+// MaxBatch is the largest batch the peer takes: our frame limit, or the
+// connected peer's if it announced a smaller one. The core connects first
+// (Connect), so a message too large for the peer fails its send with
+// remote.ErrTooLarge; a batch over the limit of a peer connected later
+// (a reconnection) is split by Send.
 func (pl *pipeLink) MaxBatch() int { return pl.l.MaxFrame() }
+
+// Connect connects the link if it is not (the core calls it before it
+// accepts a message): a peer that cannot be reached fails that send with
+// ErrUnreachable, a dead one with registry.ErrProcessDied.
+func (pl *pipeLink) Connect(deadline time.Time) error {
+	err := pl.l.Connect(deadline)
+	if err == nil {
+		return nil
+	}
+	return pl.failed(deadline, err)
+}
 
 // Close closes the link at once when its peer is down; frames it still
 // holds are reported through onUndelivered. While the transport closes,
@@ -366,7 +389,13 @@ func (pl *pipeLink) Send(deadline time.Time, batch []byte) error {
 		return fmt.Errorf("%w: %s: %w", remote.ErrTooLarge, pl.addr, err)
 	case errors.Is(err, ErrQueueFull):
 		return fmt.Errorf("%w: %s: %w", remote.ErrFull, pl.addr, err)
-	case errors.Is(err, ErrClosed) && pl.t.closing.Load():
+	}
+	return pl.failed(deadline, err)
+}
+
+// failed maps a failure of the socket link to the core's errors.
+func (pl *pipeLink) failed(deadline time.Time, err error) error {
+	if errors.Is(err, ErrClosed) && pl.t.closing.Load() {
 		return fmt.Errorf("%w: sending to %s: %w", remote.ErrClosed, pl.addr, err)
 	}
 	// Unreachable, connection lost, closed because the peer is down: if
@@ -395,7 +424,7 @@ func (pl *pipeLink) deadPeer(deadline time.Time) error {
 		return remote.PeerGone(reg, pl.addr, pl.slot, pl.gen)
 	}
 	now := time.Now()
-	if now.Before(pl.quietUntil) {
+	if now.UnixNano() < pl.quietUntil.Load() {
 		return nil
 	}
 	until := now.Add(deathGrace)
@@ -408,7 +437,7 @@ func (pl *pipeLink) deadPeer(deadline time.Time) error {
 			return remote.PeerGone(reg, pl.addr, pl.slot, pl.gen)
 		}
 	}
-	pl.quietUntil = time.Now().Add(time.Second)
+	pl.quietUntil.Store(time.Now().Add(time.Second).UnixNano())
 	return nil
 }
 

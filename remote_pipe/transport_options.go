@@ -50,7 +50,10 @@ type TransportOptions struct {
 	// (default remote.DefaultSendTimeout, 5 s).
 	SendTimeout time.Duration
 	// MaxQueueBytes bounds the envelopes the routing core queues for one
-	// peer while a write to it is in flight (default 8 MiB).
+	// peer while a write to it is in flight (default
+	// remote.DefaultMaxQueueBytes, 1 MiB; never less than MaxFrame, so that
+	// the largest message fits): a send that finds it full waits for room
+	// until its deadline, then fails with remote.ErrFull.
 	MaxQueueBytes int
 
 	// Logger (default: the actor system's, at Start).

@@ -232,14 +232,20 @@ func waitStopped(t *testing.T, pid int) {
 	}, "process %d did not stop", pid)
 }
 
-// A peer that does not read: the socket fills, then the link's queue; a
-// sender waits for room until its deadline and fails with ErrFull naming
-// the peer. When the peer reads again, everything accepted arrives.
+// A peer that does not read: the socket fills, then the link's queue, then
+// the routing core's queue for the peer; a sender waits for room until its
+// deadline and fails with the core's ErrFull naming the peer. When the peer
+// reads again, everything accepted arrives.
 func TestStoppedPeerFillsQueueThenDrains(t *testing.T) {
 	o := transportOptions(t)
 	o.QueueBytes = 64 << 10
+	// The core queues at most max(MaxQueueBytes, MaxFrame) for a peer.
+	o.MaxQueueBytes, o.MaxFrame = 256<<10, 128<<10
+	// The core's writer waits in the link for room with the send timeout:
+	// longer than the test stops the peer, so nothing accepted fails.
+	o.SendTimeout = time.Minute
 	a := newMember(t, o)
-	c, to, _ := stoppedPeer(t, a, o)
+	c, to, l := stoppedPeer(t, a, o)
 	var err error
 	n := 0
 	for ; n < 100_000 && err == nil; n++ {
@@ -247,10 +253,10 @@ func TestStoppedPeerFillsQueueThenDrains(t *testing.T) {
 		err = a.t.Deliver(dctx, to, nil, &proto.Event{Type: "fill", Payload: make([]byte, 1000)})
 		cancel()
 	}
-	require.ErrorIs(t, err, remote.ErrFull, "a peer that does not read fills the socket and the link's queue")
-	require.ErrorIs(t, err, ErrQueueFull)
+	require.ErrorIs(t, err, remote.ErrFull, "a peer that does not read fills the socket and the queues")
 	assert.Contains(t, err.Error(), c.addr, "the error names the peer")
-	assert.Greater(t, n, 64, "the queue took frames before it filled")
+	assert.Greater(t, n, o.MaxQueueBytes/2048, "the core's queue took envelopes before it filled")
+	assert.Positive(t, l.Stats().QueuedFrames, "the link's queue holds frames behind the full socket")
 
 	c.signal(t, syscall.SIGCONT)
 	want := strconv.Itoa(n) // the first event and n-1 accepted ones
@@ -273,12 +279,14 @@ func TestPeerKilledWithQueuedMessages(t *testing.T) {
 	a := newMember(t, o)
 	c, to, l := stoppedPeer(t, a, o)
 	ctx := context.Background()
+	accepted := uint64(1) // stoppedPeer's first event
 	// Fill the socket until frames wait in the link's queue and the writer
 	// makes no progress: it is stuck in a write to the full socket.
 	for i := 0; ; i++ {
 		require.Less(t, i, 1000, "the socket never filled")
 		for range 50 {
 			require.NoError(t, a.t.Deliver(ctx, to, nil, &proto.Event{Type: "fill", Payload: make([]byte, 1000)}))
+			accepted++
 		}
 		before := l.Stats()
 		time.Sleep(50 * time.Millisecond)
@@ -292,10 +300,14 @@ func TestPeerKilledWithQueuedMessages(t *testing.T) {
 	wpid := a.sys.Root.Spawn(pactor.PropsFromProducer(func() pactor.Actor { return w }))
 	_, err := a.sys.Root.RequestFuture(wpid, to, 10*time.Second).Result()
 	require.NoError(t, err)
-	// The writer is stuck in a write to the full socket: what it has not
-	// taken waits in the queue, the request and the watch last.
+	accepted += 2
+	// The routing core hands everything to the link (its queue has room);
+	// the link's writer is stuck in a write to the full socket: what it
+	// has not taken waits in the link's queue, the request and the watch
+	// last (in one frame or two: the core batches).
+	eventually(t, 10*time.Second, func() bool { return a.t.Stats().Sent == accepted }, "the core did not hand all %d envelopes to the link", accepted)
 	queued := l.Stats().QueuedFrames
-	require.GreaterOrEqual(t, queued, 2, "the request and the watch wait in the queue")
+	require.Positive(t, queued, "frames wait in the link's queue")
 	assert.Zero(t, a.t.Stats().SendErrors, "nothing failed before the death")
 
 	t0 := time.Now()
@@ -322,8 +334,9 @@ func TestPeerKilledWithQueuedMessages(t *testing.T) {
 		return st.Unconfirmed > 0 && st.Unconfirmed == st.Node.Unconfirmed
 	}, "frames in the dead peer's socket buffer were not counted as unconfirmed: %+v", a.t.Stats())
 	st := a.t.Stats()
-	assert.GreaterOrEqual(t, st.Undelivered, uint64(queued), "every queued envelope was reported (and those of the write cut short)")
-	assert.Equal(t, st.Node.Undelivered, st.Undelivered, "one envelope per frame")
+	assert.GreaterOrEqual(t, st.Node.Undelivered, uint64(queued), "every queued frame was reported (and those of the write cut short)")
+	assert.GreaterOrEqual(t, st.Undelivered, st.Node.Undelivered, "each undelivered frame is a batch of one envelope or more, each reported")
+	assert.GreaterOrEqual(t, st.Undelivered, uint64(2), "the request and the watch at least")
 	assert.GreaterOrEqual(t, st.DeadLettersOut, st.Undelivered, "each undelivered envelope became a dead letter")
 	assert.GreaterOrEqual(t, st.PeersDown, uint64(1))
 	assert.GreaterOrEqual(t, st.WatchTerminated, uint64(1))

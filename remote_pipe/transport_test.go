@@ -154,6 +154,13 @@ func TestTransportInProcess(t *testing.T) {
 	assert.Equal(t, "re:q", res.(*proto.Event).Type, "the reply found the future across the socket")
 	assert.Equal(t, int64(3), s.n.Load())
 
+	// The counters move after the write and the delivery they count: the
+	// reply can arrive first.
+	eventually(t, 5*time.Second, func() bool {
+		sa, sb := a.t.Stats(), b.t.Stats()
+		return sa.Sent == 3 && sb.Received == 3 && sb.Sent == 1 && sa.Received == 1 &&
+			sa.SentBatches == sa.Node.FramesOut && sb.SentBatches == sb.Node.FramesOut
+	}, "the counters to settle")
 	sa, sb := a.t.Stats(), b.t.Stats()
 	assert.Equal(t, uint64(3), sa.Sent)
 	assert.Equal(t, uint64(3), sb.Received)

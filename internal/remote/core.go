@@ -52,11 +52,28 @@ type Link interface {
 	Close() error
 }
 
+// Connector is a Link that connects lazily (a socket link dials on first
+// use and redials after its connection breaks). The core calls Connect
+// before it accepts a message for the peer, from any sending goroutine, so
+// that a peer that cannot be reached fails that send at once (rather than
+// the messages queued behind it, later), and so that MaxBatch is the
+// connected peer's limit when the message is checked against it (a peer
+// may accept smaller batches than we do).
+type Connector interface {
+	// Connect returns nil once the link is connected (at once when it is
+	// already: it runs on every send), or the reason it cannot connect,
+	// waiting for a connection in progress until deadline (zero: the
+	// transport's send timeout). A peer found dead fails with an error
+	// wrapping registry.ErrProcessDied; the error should name the peer.
+	Connect(deadline time.Time) error
+}
+
 // Defaults of Config.
 const (
 	DefaultSendTimeout   = 5 * time.Second
 	DefaultMaxQueueBytes = 1 << 20
 	DefaultMaxEnvelopes  = 1 << 16
+	DefaultCloseTimeout  = time.Second
 )
 
 // Config configures a Core. System, Address, Match and Dial are required.
@@ -85,6 +102,9 @@ type Config struct {
 	// MaxEnvelopes bounds the envelopes of one received batch (default
 	// DefaultMaxEnvelopes).
 	MaxEnvelopes int
+	// CloseTimeout bounds how long Close lets the writers flush what was
+	// accepted (default DefaultCloseTimeout).
+	CloseTimeout time.Duration
 	// Logger (default: the actor system's).
 	Logger *slog.Logger
 	// AwaitReply, if set, is called after a write that may bring a reply
@@ -144,6 +164,9 @@ func New(cfg Config) (*Core, error) {
 	}
 	if cfg.MaxEnvelopes <= 0 {
 		cfg.MaxEnvelopes = DefaultMaxEnvelopes
+	}
+	if cfg.CloseTimeout <= 0 {
+		cfg.CloseTimeout = DefaultCloseTimeout
 	}
 	c := &Core{cfg: cfg, sys: cfg.System, addr: cfg.Address, ctr: &Counters{}, down: map[string]downMark{}}
 	c.log = cfg.Logger
@@ -325,9 +348,14 @@ func (c *Core) PeerDown(address string, cause error) {
 	}
 }
 
-// Close fails everything queued with ErrClosed, sends Terminated to the local
-// watchers of remote actors, waits for the writers to finish the write they
-// are in (bounded by its deadline) and closes the links. Later sends fail.
+// Close stops taking messages (later sends fail with ErrClosed), lets every
+// peer's writer write what was accepted, up to CloseTimeout (a write does
+// not wait for room past it), then reports what is still queued (dead
+// letters, Undelivered: as any accepted message that was not delivered),
+// sends Terminated to the local watchers of remote actors, waits for the
+// writers to finish the write they are in (a write taken before Close is
+// bounded by its own deadline, the link's send timeout) and closes the
+// links.
 func (c *Core) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -342,8 +370,15 @@ func (c *Core) Close() error {
 		return true
 	})
 	c.mu.Unlock()
+	cause := fmt.Errorf("%w: %s", ErrClosed, c.addr)
+	deadline := time.Now().Add(c.cfg.CloseTimeout)
+	var wg sync.WaitGroup
 	for _, p := range peers {
-		p.shutdown(fmt.Errorf("%w: %s", ErrClosed, c.addr))
+		wg.Go(func() { p.flush(cause, deadline) })
+	}
+	wg.Wait()
+	for _, p := range peers {
+		p.shutdown(cause)
 	}
 	c.wg.Wait()
 	return nil
@@ -355,7 +390,12 @@ func (c *Core) Close() error {
 func (c *Core) deadLetterOut(target *pactor.PID, msg any, system bool, cause error) {
 	c.ctr.add(CDeadLettersOut, 1)
 	if w, ok := msg.(*pactor.Watch); ok && system {
-		// A watch that cannot reach the peer: the watcher learns at once.
+		// A watch that cannot reach the peer: the watcher learns at once
+		// (and only now: the peer forgets it, not to tell it again when it
+		// goes down).
+		if v, ok := c.peers.Load(target.Address); ok && w.Watcher != nil {
+			v.(*peer).unwatched(target, w.Watcher)
+		}
 		c.terminated(target, w.Watcher)
 		return
 	}

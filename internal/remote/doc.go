@@ -28,8 +28,9 @@
 //     (queued); a request's Deliver returns the outcome of its write (nil:
 //     in the peer's inbox). A Deliver that fails did not send its message:
 //     ErrFull (no room before the deadline), a dead peer (wrapping
-//     registry.ErrProcessDied), ErrTooLarge or proto.ErrUnknownType (no wire
-//     form), ErrClosed. What fails after it was accepted (a write that ran
+//     registry.ErrProcessDied), a peer the link cannot connect to (the
+//     link's error), ErrTooLarge (over the peer's limit) or
+//     proto.ErrUnknownType (no wire form), ErrClosed. What fails after it was accepted (a write that ran
 //     out of time, a peer that died with messages queued) is never silent:
 //     each message goes to dead letters (the proto.actor DeadLetter process:
 //     a request gets a DeadLetterResponse at once), the Undelivered and
@@ -49,6 +50,13 @@
 //     the peer process dies (the transport calls PeerDown, e.g. from the
 //     registry's OnProcessDown), Terminated with reason AddressTerminated from
 //     the core, which keeps the local watchers of each peer's actors.
+//   - Links that connect lazily (a socket: Connector) are connected before
+//     a message is accepted, so a peer that cannot be reached fails the
+//     send that finds it, and MaxBatch is the connected peer's limit (it
+//     may take smaller batches than we do) when the message is checked.
+//   - Close stops taking messages (ErrClosed) and lets the writers write
+//     what was accepted, up to Config.CloseTimeout; what is still queued
+//     then is reported like any accepted message that was not delivered.
 //   - Failures after Send: a link whose Send only queues (a socket) hands
 //     batches its connection could not deliver back to Undelivered, which
 //     reports their envelopes as dead letters, and counts batches written

@@ -41,7 +41,7 @@ type peer struct {
 	c        *Core
 	addr     string
 	link     Link
-	maxBatch int
+	connect  func(deadline time.Time) error // the link's Connect, if it is a Connector
 	maxQueue int
 
 	mu      sync.Mutex
@@ -54,14 +54,18 @@ type peer struct {
 	writing bool          // a writer (the goroutine, or a sender writing through) owns w and the link
 	awake   bool          // the writer goroutine was kicked or is draining: it looks at q before it parks
 	err     error         // set when the peer is down: every later send fails with it
+	closing error         // set when the core closes: later sends fail with it, the writer flushes the queue
+	closeBy time.Time     // when the flush of a closing core gives up (the writer's deadline then)
+	flushed chan struct{} // closed when the queue is empty and nobody writes; nil until Close waits for it
 	lost    error         // the first cause of accepted envelopes not delivered, until a Deliver reports it
 	lostN   int           // how many
 	space   chan struct{} // closed when the queue empties; nil until someone waits for room
 	watches map[watchKey]watch
 
-	w      []byte // the batch being written, owned by the writer
-	wparts []part
-	wwait  []waiter
+	w       []byte // the batch being written, owned by the writer
+	wparts  []part
+	wwait   []waiter
+	wdlUpTo time.Time // closeBy when the writer took w: no write of it waits longer
 
 	// replies estimates the requests received from the peer and not yet
 	// answered: a message to the peer while it is positive is taken for a
@@ -93,17 +97,19 @@ type watch struct{ watchee, watcher *pactor.PID }
 var _ pactor.Process = (*peer)(nil)
 
 func newPeer(c *Core, address string, link Link) *peer {
-	mb := link.MaxBatch()
-	return &peer{
+	p := &peer{
 		c:        c,
 		addr:     address,
 		link:     link,
-		maxBatch: mb,
-		maxQueue: max(c.cfg.MaxQueueBytes, mb),
+		maxQueue: max(c.cfg.MaxQueueBytes, link.MaxBatch()),
 		watches:  map[watchKey]watch{},
 		kick:     make(chan struct{}, 1),
 		quit:     make(chan struct{}),
 	}
+	if cn, ok := link.(Connector); ok {
+		p.connect = cn.Connect
+	}
+	return p
 }
 
 // SendUserMessage implements pactor.Process: a proto.actor send (or reply)
@@ -125,7 +131,7 @@ func (p *peer) SendSystemMessage(pid *pactor.PID, message any) {
 			return
 		}
 		p.mu.Lock()
-		if p.err != nil {
+		if p.stoppedLocked() != nil {
 			p.mu.Unlock()
 			p.c.terminated(pid, m.Watcher)
 			return
@@ -185,10 +191,24 @@ func (p *peer) takeReply() bool {
 // (waiting for room until deadline) and the error says whether it was.
 // report (a Deliver) also fails with ErrUndelivered once after accepted
 // envelopes were lost.
+//
+// A link that connects lazily (a Connector) is connected first: a peer that
+// cannot be reached fails this send rather than the messages that would
+// queue behind it, and the link's MaxBatch is then the peer's (it may accept
+// less than we do).
 func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, urgent, report bool) error {
+	if p.connect != nil {
+		if err := p.connect(deadline); err != nil {
+			p.mu.Lock()
+			if stop := p.stoppedLocked(); stop != nil {
+				err = stop // the peer's own error says more (its death, the core closing)
+			}
+			p.mu.Unlock()
+			return err
+		}
+	}
 	p.mu.Lock()
-	if p.err != nil {
-		err := p.err
+	if err := p.stoppedLocked(); err != nil {
 		p.mu.Unlock()
 		return err
 	}
@@ -198,10 +218,11 @@ func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, urg
 		p.mu.Unlock()
 		return err
 	}
+	maxBatch := p.link.MaxBatch()
 	if urgent && !p.writing && len(p.q) == 0 {
 		p.writing = true
 		p.mu.Unlock()
-		err := p.writeThrough(target, sender, msg, deadline)
+		err := p.writeThrough(target, sender, msg, deadline, maxBatch)
 		p.release()
 		return err
 	}
@@ -217,15 +238,15 @@ func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, urg
 			return err
 		}
 		size := len(q) - start
-		if size > p.maxBatch {
+		if size > maxBatch {
 			p.q = q[:start]
 			p.mu.Unlock()
 			p.c.ctr.add(CEncodeErrors, 1)
-			return p.tooLarge(target, msg, size)
+			return p.tooLarge(target, msg, size, maxBatch)
 		}
 		if start == 0 || len(q) <= p.maxQueue {
 			p.q = q
-			if len(q)-p.partAt > p.maxBatch {
+			if len(q)-p.partAt > maxBatch {
 				p.parts = append(p.parts, part{off: start, n: p.qn})
 				p.partAt = start
 			}
@@ -269,12 +290,20 @@ func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, urg
 			return fmt.Errorf("%w: %s: %d bytes already queued (limit %d) until the deadline", ErrFull, p.addr, p.queued(), p.maxQueue)
 		}
 		p.mu.Lock()
-		if p.err != nil {
-			err := p.err
+		if err := p.stoppedLocked(); err != nil {
 			p.mu.Unlock()
 			return err
 		}
 	}
+}
+
+// stoppedLocked is why the peer takes no more messages (p.mu held): it is
+// down, or the core is closing; nil while it takes them.
+func (p *peer) stoppedLocked() error {
+	if p.err != nil {
+		return p.err
+	}
+	return p.closing
 }
 
 // await waits for the outcome of a queued request's write. At its deadline a
@@ -334,6 +363,7 @@ func (p *peer) unqueue(res chan error) bool {
 	}
 	p.parts = parts
 	p.partAt = prev
+	p.flushedLocked()
 	return true
 }
 
@@ -358,22 +388,22 @@ func waitUntil(ch <-chan struct{}, deadline time.Time) bool {
 	}
 }
 
-func (p *peer) tooLarge(target *pactor.PID, msg any, n int) error {
+func (p *peer) tooLarge(target *pactor.PID, msg any, n, limit int) error {
 	return fmt.Errorf("%w: %T for %s/%s is %d bytes encoded, the limit is %d",
-		ErrTooLarge, pactor.UnwrapEnvelopeMessage(msg), target.Address, target.Id, n, p.maxBatch)
+		ErrTooLarge, pactor.UnwrapEnvelopeMessage(msg), target.Address, target.Id, n, limit)
 }
 
 // writeThrough writes a single envelope as a batch (the caller is the writer).
-func (p *peer) writeThrough(target, sender *pactor.PID, msg any, deadline time.Time) error {
+func (p *peer) writeThrough(target, sender *pactor.PID, msg any, deadline time.Time, maxBatch int) error {
 	buf, err := appendEnvelopeCached(p.w[:0], &p.targets, target, sender, msg)
 	p.w = buf[:0]
 	if err != nil {
 		p.c.ctr.add(CEncodeErrors, 1)
 		return err
 	}
-	if len(buf) > p.maxBatch {
+	if len(buf) > maxBatch {
 		p.c.ctr.add(CEncodeErrors, 1)
-		return p.tooLarge(target, msg, len(buf))
+		return p.tooLarge(target, msg, len(buf), maxBatch)
 	}
 	if err := p.link.Send(deadline, buf); err != nil {
 		return err
@@ -396,6 +426,7 @@ func (p *peer) release() {
 	if kick {
 		p.awake = true
 	}
+	p.flushedLocked()
 	p.mu.Unlock()
 	if kick {
 		p.wake()
@@ -443,11 +474,13 @@ func (p *peer) drain() {
 				continue
 			}
 			p.awake = false
+			p.flushedLocked()
 			p.mu.Unlock()
 			return
 		}
 		idle = 0
 		p.writing = true
+		p.wdlUpTo = p.closeBy
 		p.q, p.w = p.w[:0], p.q
 		p.parts, p.wparts = p.wparts[:0], p.parts
 		p.qWait, p.wwait = p.wwait[:0], p.qWait
@@ -460,7 +493,7 @@ func (p *peer) drain() {
 		p.mu.Unlock()
 
 		p.writeQueue(n, req)
-		if cap(p.w) > 2*p.maxBatch && len(p.w) < cap(p.w)/4 {
+		if cap(p.w) > 2*p.link.MaxBatch() && len(p.w) < cap(p.w)/4 {
 			p.w = nil // a burst grew it: do not keep the memory for good
 		}
 
@@ -499,9 +532,10 @@ func (p *peer) writeQueue(n int, req bool) {
 
 // deadline is when a write of the taken queue from offset off gives up
 // waiting for room: the earliest deadline of the requests waiting at or after
-// off (they need this write to go first), or zero (the link's send timeout).
+// off (they need this write to go first) and of a closing core's flush, or
+// zero (the link's send timeout).
 func (p *peer) deadline(off int) time.Time {
-	var d time.Time
+	d := p.wdlUpTo // a closing core's flush ends then
 	for _, w := range p.wwait {
 		if w.off >= off && !w.deadline.IsZero() && (d.IsZero() || w.deadline.Before(d)) {
 			d = w.deadline
@@ -531,18 +565,70 @@ func (p *peer) answer(end int, err error) {
 func (p *peer) undelivered(batch []byte, base int, cause error) {
 	// The next Deliver learns of it before the counters and dead letters
 	// tell anyone.
-	if n, _ := eachEnvelope(batch, base, p.wwait, nil); n > 0 {
-		p.mu.Lock()
-		if p.err == nil { // a peer that is down reports its own error to every Deliver
-			if p.lost == nil {
-				p.lost = cause
-			}
-			p.lostN += n
-		}
-		p.mu.Unlock()
-	}
+	n, _ := eachEnvelope(batch, base, p.wwait, nil)
+	p.markLost(n, cause)
 	p.c.deadLetterBatch(p.addr, batch, base, p.wwait, cause)
 	p.answer(base, cause)
+}
+
+// markLost records that n envelopes accepted for the peer were not
+// delivered (cause): the next Deliver to it fails with ErrUndelivered.
+func (p *peer) markLost(n int, cause error) {
+	if n == 0 {
+		return
+	}
+	p.mu.Lock()
+	if p.err == nil { // a peer that is down reports its own error to every Deliver
+		if p.lost == nil {
+			p.lost = cause
+		}
+		p.lostN += n
+	}
+	p.mu.Unlock()
+}
+
+// flush stops the peer taking messages (later sends, and those waiting for
+// room, fail with cause) and lets the writer write what is queued, no write
+// waiting past deadline. It returns when the queue is empty and nobody
+// writes, or at deadline (false: something is still queued or in flight).
+func (p *peer) flush(cause error, deadline time.Time) bool {
+	p.mu.Lock()
+	if p.err != nil {
+		p.mu.Unlock()
+		return true // shut down: its queue was reported
+	}
+	p.closing = cause
+	p.closeBy = deadline
+	if p.space != nil { // senders waiting for room: they fail with cause
+		close(p.space)
+		p.space = nil
+	}
+	if len(p.q) == 0 && !p.writing {
+		p.mu.Unlock()
+		return true
+	}
+	if p.flushed == nil {
+		p.flushed = make(chan struct{})
+	}
+	ch := p.flushed
+	kick := !p.awake && !p.writing
+	if kick {
+		p.awake = true
+	}
+	p.mu.Unlock()
+	if kick {
+		p.wake()
+	}
+	return waitUntil(ch, deadline)
+}
+
+// flushedLocked tells a waiting flush (p.mu held) once the queue is empty
+// and nobody writes.
+func (p *peer) flushedLocked() {
+	if p.flushed != nil && len(p.q) == 0 && !p.writing {
+		close(p.flushed)
+		p.flushed = nil
+	}
 }
 
 // shutdown marks the peer down with cause: queued envelopes are reported,
@@ -559,6 +645,10 @@ func (p *peer) shutdown(cause error) {
 	if p.space != nil {
 		close(p.space)
 		p.space = nil
+	}
+	if p.flushed != nil { // what was queued is reported below
+		close(p.flushed)
+		p.flushed = nil
 	}
 	watches := p.watches
 	p.watches = nil
