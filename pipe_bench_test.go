@@ -42,9 +42,7 @@ func BenchmarkPipeSendOneWay(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if _, err := a.Snapshot(ctx, "toggle"); err != nil {
-		b.Fatal(err)
-	}
+	drained(b, a)
 	b.StopTimer()
 	st, _ := a.TransportStats()
 	b.ReportMetric(float64(st.Sent)/float64(st.SentBatches), "envelopes/batch")
