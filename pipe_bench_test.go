@@ -31,9 +31,10 @@ func benchPipePair(b *testing.B) (a, z *Orchestrator) {
 }
 
 func BenchmarkPipeSendOneWay(b *testing.B) {
-	a, _ := benchPipePair(b)
+	a, z := benchPipePair(b)
 	ctx := context.Background()
 	ev := actor.Event{Type: "T"}
+	before := z.Stats().Events
 	b.ReportAllocs()
 	b.ResetTimer()
 	defer cpuNs(b)()
@@ -44,6 +45,7 @@ func BenchmarkPipeSendOneWay(b *testing.B) {
 	}
 	drained(b, a)
 	b.StopTimer()
+	checkEvents(b, z, before)
 	st, _ := a.TransportStats()
 	b.ReportMetric(float64(st.Sent)/float64(st.SentBatches), "envelopes/batch")
 	b.ReportMetric(float64(st.Pipe.Node.FramesOut)/float64(max(st.Pipe.Node.Writes, 1)), "frames/write")

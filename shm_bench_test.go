@@ -83,10 +83,21 @@ func drained(b *testing.B, a *Orchestrator) {
 	}
 }
 
+// checkEvents fails the benchmark unless the machine took every one of the
+// b.N events sent since it had taken before.
+func checkEvents(b *testing.B, z *Orchestrator, before uint64) {
+	if got := z.Stats().Events - before; got != uint64(b.N) {
+		ts, _ := z.TransportStats()
+		b.Fatalf("the machine took %d of %d events (receiver: %d decode errors, %d dead letters in)",
+			got, b.N, ts.DecodeErrors, ts.DeadLettersIn)
+	}
+}
+
 func BenchmarkShmSendOneWay(b *testing.B) {
 	a, z := benchPair(b)
 	ctx := context.Background()
 	ev := actor.Event{Type: "T"}
+	before := z.Stats().Events
 	b.ReportAllocs()
 	b.ResetTimer()
 	defer cpuNs(b)()
@@ -97,6 +108,7 @@ func BenchmarkShmSendOneWay(b *testing.B) {
 	}
 	drained(b, a)
 	b.StopTimer()
+	checkEvents(b, z, before)
 	za, _ := a.TransportStats()
 	zz, _ := z.TransportStats()
 	b.ReportMetric(float64(za.Sent)/float64(za.SentBatches), "envelopes/batch")

@@ -99,8 +99,10 @@ type Config struct {
 	// beyond it waits for room until its deadline (default
 	// DefaultMaxQueueBytes, at least the links' MaxBatch).
 	MaxQueueBytes int
-	// MaxEnvelopes bounds the envelopes of one received batch (default
-	// DefaultMaxEnvelopes).
+	// MaxEnvelopes bounds the envelopes of one batch: a received batch
+	// with more is refused whole (counted, dead-lettered), and the writer
+	// never sends more in one (so cores that talk must use the same
+	// limit; default DefaultMaxEnvelopes).
 	MaxEnvelopes int
 	// CloseTimeout bounds how long Close lets the writers flush what was
 	// accepted (default DefaultCloseTimeout).

@@ -21,6 +21,7 @@ import (
 	pactor "github.com/asynkron/protoactor-go/actor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/xorc-dev/xorc/proto"
 	"github.com/xorc-dev/xorc/registry"
@@ -323,6 +324,66 @@ func TestQueueSplitIntoBatches(t *testing.T) {
 	for i, bt := range net.batches {
 		assert.LessOrEqual(t, len(bt), net.maxBatch, "batch %d", i)
 	}
+}
+
+// A queue of many small envelopes is also split so that no batch holds more
+// envelopes than a receiving core decodes (MaxEnvelopes): the receiver
+// would refuse the whole batch. Both cores use the same limit.
+func TestQueueSplitByEnvelopeCount(t *testing.T) {
+	net := newNet()
+	const limit = 8
+	small := func(c *Config) { c.MaxEnvelopes = limit }
+	a, b := newNode(t, net, "a", small), newNode(t, net, "b", small)
+	const n = 5*limit + 3
+	e, _ := spawnEcho(t, b, "echo", n+1)
+	echoPID := pactor.NewPID(b.addr, "echo")
+	ctx := context.Background()
+	net.closeGate()
+	require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "first"}))
+	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
+	for i := range n {
+		require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: fmt.Sprintf("event-%02d", i)}))
+	}
+	net.openGate()
+	got := func() string {
+		select {
+		case s := <-e.got:
+			return s
+		case <-time.After(5 * time.Second):
+			return "(nothing within 5s)"
+		}
+	}
+	require.Equal(t, "first", got())
+	for i := range n {
+		require.Equal(t, fmt.Sprintf("event-%02d", i), got())
+	}
+	assert.Zero(t, b.core.Stats().DecodeErrors)
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	var total int
+	for i, bt := range net.batches {
+		k := countEnvelopes(t, bt)
+		assert.LessOrEqual(t, k, limit, "batch %d", i)
+		total += k
+	}
+	assert.Equal(t, n+1, total)
+	assert.GreaterOrEqual(t, len(net.batches), 1+(n+limit-1)/limit)
+}
+
+// countEnvelopes counts the envelope fields of an encoded Batch.
+func countEnvelopes(t *testing.T, batch []byte) int {
+	t.Helper()
+	n := 0
+	for len(batch) > 0 {
+		_, typ, tl := protowire.ConsumeTag(batch)
+		require.GreaterOrEqual(t, tl, 0)
+		require.Equal(t, protowire.BytesType, typ)
+		_, vl := protowire.ConsumeBytes(batch[tl:])
+		require.GreaterOrEqual(t, vl, 0)
+		batch = batch[tl+vl:]
+		n++
+	}
+	return n
 }
 
 // Messages accepted and then lost (the write failed later) are reported:

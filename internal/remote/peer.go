@@ -47,8 +47,9 @@ type peer struct {
 	mu      sync.Mutex
 	q       []byte        // accepted envelopes (Batch fields) the writer has not taken yet
 	qn      int           // envelopes in q
-	parts   []part        // where a link write after the first starts in q (each write <= maxBatch)
+	parts   []part        // where a link write after the first starts in q (each write <= maxBatch bytes and MaxEnvelopes envelopes)
 	partAt  int           // offset in q of the last part's start
+	partN   int           // envelopes in q before partAt
 	qReq    bool          // q holds a request: a reply will come
 	qWait   []waiter      // Deliver calls of requests in q waiting for their write's outcome
 	writing bool          // a writer (the goroutine, or a sender writing through) owns w and the link
@@ -246,9 +247,12 @@ func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, urg
 		}
 		if start == 0 || len(q) <= p.maxQueue {
 			p.q = q
-			if len(q)-p.partAt > maxBatch {
+			// A new link write starts here when this envelope would make
+			// the current one larger than the link takes, or hold more
+			// envelopes than a receiving core decodes from one batch.
+			if len(q)-p.partAt > maxBatch || (start > p.partAt && p.qn-p.partN >= p.c.cfg.MaxEnvelopes) {
 				p.parts = append(p.parts, part{off: start, n: p.qn})
-				p.partAt = start
+				p.partAt, p.partN = start, p.qn
 			}
 			p.qn++
 			var res chan error
@@ -362,7 +366,10 @@ func (p *peer) unqueue(res chan error) bool {
 		}
 	}
 	p.parts = parts
-	p.partAt = prev
+	p.partAt, p.partN = prev, 0
+	if len(parts) > 0 {
+		p.partN = parts[len(parts)-1].n
+	}
 	p.flushedLocked()
 	return true
 }
@@ -485,7 +492,7 @@ func (p *peer) drain() {
 		p.parts, p.wparts = p.wparts[:0], p.parts
 		p.qWait, p.wwait = p.wwait[:0], p.qWait
 		n, req := p.qn, p.qReq
-		p.qn, p.qReq, p.partAt = 0, false, 0
+		p.qn, p.qReq, p.partAt, p.partN = 0, false, 0, 0
 		if p.space != nil {
 			close(p.space)
 			p.space = nil
@@ -641,7 +648,7 @@ func (p *peer) shutdown(cause error) {
 	}
 	p.err = cause
 	q, waiting := p.q, p.qWait
-	p.q, p.qn, p.parts, p.partAt, p.qReq, p.qWait = nil, 0, nil, 0, false, nil
+	p.q, p.qn, p.parts, p.partAt, p.partN, p.qReq, p.qWait = nil, 0, nil, 0, 0, false, nil
 	if p.space != nil {
 		close(p.space)
 		p.space = nil
