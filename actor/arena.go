@@ -32,6 +32,20 @@ type loadArena struct {
 
 var arenaPool = sync.Pool{New: func() any { return new(loadArena) }}
 
+// carve returns n elements of the slab *s, with exactly that capacity (an
+// append to them never writes into the next ones). A slab that is out of
+// room is replaced by a new one of twice its size, between minChunk and
+// maxChunk elements (or n, if more); the old one stays with what was carved
+// from it.
+func carve[T any](s *[]T, n, maxChunk, minChunk int) []T {
+	if len(*s)+n > cap(*s) {
+		*s = make([]T, 0, max(min(2*cap(*s), maxChunk), n, minChunk))
+	}
+	l := len(*s)
+	*s = (*s)[:l+n]
+	return (*s)[l : l+n : l+n]
+}
+
 // take returns s[:0] when s can hold n elements (released slabs are zero),
 // else a new slice.
 func take[T any](s []T, n int) []T {

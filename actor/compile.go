@@ -134,41 +134,21 @@ type compiler struct {
 }
 
 func (c *compiler) descN(n int) []descList {
-	if len(c.dslab)+n > cap(c.dslab) {
-		c.dslab = make([]descList, 0, max(min(2*cap(c.dslab), 256), n, 32))
-	}
-	l := len(c.dslab)
-	c.dslab = c.dslab[:l+n]
-	return c.dslab[l : l+n : l+n]
+	return carve(&c.dslab, n, 256, 32)
 }
 
 func (c *compiler) candN(n int) [][]*transition {
-	if len(c.cslab)+n > cap(c.cslab) {
-		c.cslab = make([][]*transition, 0, max(min(2*cap(c.cslab), 256), n, 32))
-	}
-	l := len(c.cslab)
-	c.cslab = c.cslab[:l+n]
-	return c.cslab[l : l+n : l+n]
+	return carve(&c.cslab, n, 256, 32)
 }
 
 // ints returns n int32s from the compiler's slab (exact capacity).
 func (c *compiler) ints(n int) []int32 {
-	if len(c.islab)+n > cap(c.islab) {
-		c.islab = make([]int32, 0, max(min(2*cap(c.islab), 1024), n, 64))
-	}
-	l := len(c.islab)
-	c.islab = c.islab[:l+n]
-	return c.islab[l : l+n : l+n]
+	return carve(&c.islab, n, 1024, 64)
 }
 
 // ptrs returns n transition pointers from the compiler's slab.
 func (c *compiler) ptrs(n int) []*transition {
-	if len(c.pslab)+n > cap(c.pslab) {
-		c.pslab = make([]*transition, 0, max(min(2*cap(c.pslab), 512), n, 32))
-	}
-	l := len(c.pslab)
-	c.pslab = c.pslab[:l+n]
-	return c.pslab[l : l+n : l+n]
+	return carve(&c.pslab, n, 512, 32)
 }
 
 func countStates(d *stateDef) int {

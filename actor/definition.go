@@ -304,57 +304,27 @@ type defReader struct {
 }
 
 func (r *defReader) stateN(n int) []stateDef {
-	if len(r.states)+n > cap(r.states) {
-		r.states = make([]stateDef, 0, max(min(2*cap(r.states), 64), n, 8))
-	}
-	l := len(r.states)
-	r.states = r.states[:l+n]
-	return r.states[l : l+n : l+n]
+	return carve(&r.states, n, 64, 8)
 }
 
 func (r *defReader) stateptrN(n int) []*stateDef {
-	if len(r.sptrs)+n > cap(r.sptrs) {
-		r.sptrs = make([]*stateDef, 0, max(min(2*cap(r.sptrs), 256), n, 16))
-	}
-	l := len(r.sptrs)
-	r.sptrs = r.sptrs[:l+n]
-	return r.sptrs[l : l+n : l+n]
+	return carve(&r.sptrs, n, 256, 16)
 }
 
 func (r *defReader) evN(n int) []eventDef {
-	if len(r.evs)+n > cap(r.evs) {
-		r.evs = make([]eventDef, 0, max(min(2*cap(r.evs), 256), n, 16))
-	}
-	l := len(r.evs)
-	r.evs = r.evs[:l+n]
-	return r.evs[l : l+n : l+n]
+	return carve(&r.evs, n, 256, 16)
 }
 
 func (r *defReader) transN(n int) []transDef {
-	if len(r.trans)+n > cap(r.trans) {
-		r.trans = make([]transDef, 0, max(min(2*cap(r.trans), 256), n, 8))
-	}
-	l := len(r.trans)
-	r.trans = r.trans[:l+n]
-	return r.trans[l : l+n : l+n]
+	return carve(&r.trans, n, 256, 8)
 }
 
 func (r *defReader) strN(n int) []string {
-	if len(r.strs)+n > cap(r.strs) {
-		r.strs = make([]string, 0, max(min(2*cap(r.strs), 256), n, 16))
-	}
-	l := len(r.strs)
-	r.strs = r.strs[:l+n]
-	return r.strs[l : l+n : l+n]
+	return carve(&r.strs, n, 256, 16)
 }
 
 func (r *defReader) refN(n int) []ref {
-	if len(r.refs)+n > cap(r.refs) {
-		r.refs = make([]ref, 0, max(min(2*cap(r.refs), 128), n, 8))
-	}
-	l := len(r.refs)
-	r.refs = r.refs[:l+n]
-	return r.refs[l : l+n : l+n]
+	return carve(&r.refs, n, 128, 8)
 }
 
 func (r *defReader) state(s *stateDef, obj *jsonObject, at int32, key string, isRoot bool) error {
