@@ -35,8 +35,14 @@ var DefaultSpin = Spin{Duration: 10 * time.Microsecond}
 // 10 µs, ~10 µs (the reply comes before the first yield); never, 9.3 µs.
 // With both processes pinned to one CPU (taskset -c 0) the yield is what
 // lets the peer answer: 20 µs yielding every 16 polls, 40 µs every 10 µs,
-// 90 µs never.
-const yieldEvery = 10 * time.Microsecond
+// 90 µs never. So a process limited to one CPU (taskset, a cpuset: Go's
+// NumCPU counts the CPUs it may use) keeps yielding every 16 polls.
+var yieldEvery = func() time.Duration {
+	if runtime.NumCPU() == 1 {
+		return 0
+	}
+	return 10 * time.Microsecond
+}()
 
 // sleepSlice bounds one FUTEX_WAIT so that Wait re-checks ctx even if the
 // wake-up from context.AfterFunc were missed; an idle consumer wakes once a
