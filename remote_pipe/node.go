@@ -39,6 +39,8 @@ type Node struct {
 	wg     sync.WaitGroup // accept loop and inbound connections
 
 	st counters
+
+	spinUntil atomic.Int64 // nanotime until which inbound readers poll (ExpectTraffic)
 }
 
 // Listen makes the socket directory (checked: see Options.Dir), removes
@@ -290,7 +292,7 @@ func (ic *inConn) serve() {
 		ic.bye(byeRefused, fmt.Sprintf("uid %d not allowed", uid))
 		return
 	}
-	fr := newFrameReader(ic.c, n.opts.MaxFrame, readBufSize)
+	fr := newFrameReader(newSpinReader(n, ic.c), n.opts.MaxFrame, readBufSize)
 	kind, p, err := fr.next()
 	if err != nil {
 		if ic.stopping.Load() {

@@ -150,6 +150,8 @@ func (t *Transport) Start(system *pactor.ActorSystem) error {
 		SendTimeout:   t.opts.SendTimeout,
 		MaxQueueBytes: t.opts.MaxQueueBytes,
 		Logger:        log,
+		AwaitReply:    func() { t.node.ExpectTraffic(ReplySpin) },
+		OnRequest:     func() { t.node.ExpectTraffic(RequestSpin) },
 	})
 	if err != nil {
 		return err
