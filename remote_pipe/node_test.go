@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -467,8 +468,10 @@ func TestPeerCloses(t *testing.T) {
 	require.NoError(t, l.Send(ctx, []byte("x")))
 	b.in.waitLen(t, 1)
 	require.NoError(t, b.Close())
-	eventually(t, 5*time.Second, func() bool { return a.Stats().ConnsLost == 1 }, "the link to notice")
-	assert.Contains(t, a.log.String(), ErrPeerClosed.Error())
+	// The counter moves before the log line is written: wait for both.
+	eventually(t, 5*time.Second, func() bool {
+		return a.Stats().ConnsLost == 1 && strings.Contains(a.log.String(), ErrPeerClosed.Error())
+	}, "the link to notice, and log the peer's goodbye")
 	err := l.Send(ctx, []byte("y"))
 	require.ErrorIs(t, err, ErrUnreachable)
 	assert.Zero(t, a.Stats().Undelivered+a.Stats().Unconfirmed, "b acknowledged before closing")

@@ -3,6 +3,7 @@
 package remote_pipe
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -72,8 +73,10 @@ func TestPollingReader(t *testing.T) {
 			start := time.Now()
 			require.NoError(t, b.Close())
 			assert.Less(t, time.Since(start), 5*time.Second, "the polling reader stopped")
-			eventually(t, 5*time.Second, func() bool { return a.Stats().ConnsLost == 1 }, "a's link to hear the goodbye")
-			assert.Contains(t, a.log.String(), ErrPeerClosed.Error())
+			// The counter moves before the log line is written: wait for both.
+			eventually(t, 5*time.Second, func() bool {
+				return a.Stats().ConnsLost == 1 && strings.Contains(a.log.String(), ErrPeerClosed.Error())
+			}, "a's link to hear the goodbye, and log it")
 			assert.Zero(t, a.Stats().Unconfirmed, "b acknowledged what it delivered")
 		}},
 		{"hang-up without goodbye", func(t *testing.T, a, b *testNode) {
