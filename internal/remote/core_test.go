@@ -303,20 +303,7 @@ func TestQueueSplitIntoBatches(t *testing.T) {
 	net.maxBatch = 200
 	a, b := newNode(t, net, "a", func(c *Config) { c.MaxQueueBytes = 10_000 }), newNode(t, net, "b")
 	const n = 40
-	e, _ := spawnEcho(t, b, "echo", n+1)
-	echoPID := pactor.NewPID(b.addr, "echo")
-	ctx := context.Background()
-	net.closeGate()
-	require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "first"}))
-	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
-	for i := range n {
-		require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: fmt.Sprintf("event-%02d", i)}))
-	}
-	net.openGate()
-	assert.Equal(t, "first", <-e.got)
-	for i := range n {
-		assert.Equal(t, fmt.Sprintf("event-%02d", i), <-e.got)
-	}
+	queueBehindGate(t, net, a, b, n)
 	require.Eventually(t, func() bool { return a.core.Stats().Sent == n+1 }, 5*time.Second, time.Millisecond)
 	net.mu.Lock()
 	defer net.mu.Unlock()
@@ -335,6 +322,25 @@ func TestQueueSplitByEnvelopeCount(t *testing.T) {
 	small := func(c *Config) { c.MaxEnvelopes = limit }
 	a, b := newNode(t, net, "a", small), newNode(t, net, "b", small)
 	const n = 5*limit + 3
+	queueBehindGate(t, net, a, b, n)
+	assert.Zero(t, b.core.Stats().DecodeErrors)
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	var total int
+	for i, bt := range net.batches {
+		k := countEnvelopes(t, bt)
+		assert.LessOrEqual(t, k, limit, "batch %d", i)
+		total += k
+	}
+	assert.Equal(t, n+1, total)
+	assert.GreaterOrEqual(t, len(net.batches), 1+(n+limit-1)/limit)
+}
+
+// queueBehindGate sends "first" from a to an echo actor of b and holds its
+// write at the gate, queues n more one-way events behind it, opens the gate
+// and checks that the echo got all of them in order.
+func queueBehindGate(t *testing.T, net *memNet, a, b *node, n int) {
+	t.Helper()
 	e, _ := spawnEcho(t, b, "echo", n+1)
 	echoPID := pactor.NewPID(b.addr, "echo")
 	ctx := context.Background()
@@ -357,17 +363,6 @@ func TestQueueSplitByEnvelopeCount(t *testing.T) {
 	for i := range n {
 		require.Equal(t, fmt.Sprintf("event-%02d", i), got())
 	}
-	assert.Zero(t, b.core.Stats().DecodeErrors)
-	net.mu.Lock()
-	defer net.mu.Unlock()
-	var total int
-	for i, bt := range net.batches {
-		k := countEnvelopes(t, bt)
-		assert.LessOrEqual(t, k, limit, "batch %d", i)
-		total += k
-	}
-	assert.Equal(t, n+1, total)
-	assert.GreaterOrEqual(t, len(net.batches), 1+(n+limit-1)/limit)
 }
 
 // countEnvelopes counts the envelope fields of an encoded Batch.
