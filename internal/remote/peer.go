@@ -266,14 +266,7 @@ func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, urg
 					p.qWait = append(p.qWait, waiter{off: start, deadline: deadline, res: res})
 				}
 			}
-			kick := !p.awake && !p.writing
-			if kick {
-				p.awake = true
-			}
-			p.mu.Unlock()
-			if kick {
-				p.wake()
-			}
+			p.unlockKick(!p.writing)
 			if res != nil {
 				return p.await(res, deadline)
 			}
@@ -429,11 +422,17 @@ func (p *peer) writeThrough(target, sender *pactor.PID, msg any, deadline time.T
 func (p *peer) release() {
 	p.mu.Lock()
 	p.writing = false
-	kick := len(p.q) > 0 && p.err == nil && !p.awake
+	p.flushedLocked()
+	p.unlockKick(len(p.q) > 0 && p.err == nil)
+}
+
+// unlockKick releases p.mu and, if work is waiting for the writer goroutine
+// (need) and nobody has kicked it yet, marks it awake and kicks it.
+func (p *peer) unlockKick(need bool) {
+	kick := need && !p.awake
 	if kick {
 		p.awake = true
 	}
-	p.flushedLocked()
 	p.mu.Unlock()
 	if kick {
 		p.wake()
@@ -618,14 +617,7 @@ func (p *peer) flush(cause error, deadline time.Time) bool {
 		p.flushed = make(chan struct{})
 	}
 	ch := p.flushed
-	kick := !p.awake && !p.writing
-	if kick {
-		p.awake = true
-	}
-	p.mu.Unlock()
-	if kick {
-		p.wake()
-	}
+	p.unlockKick(!p.writing)
 	return waitUntil(ch, deadline)
 }
 
