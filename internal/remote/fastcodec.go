@@ -277,6 +277,9 @@ type fastIn struct {
 	pids    [256]atomic.Pointer[pactor.PID] // by a hash of the id
 	addrs   [64]atomic.Pointer[string]      // interned sender addresses
 	evTypes [64]atomic.Pointer[string]      // interned event types
+	// bare holds the shared messages of events without data, by a hash of
+	// the type: see decodeEvent.
+	bare [64]atomic.Pointer[proto.Event]
 	// last is the last target field that decoded to a PID of this process:
 	// the next envelope for it skips parsing and checking it.
 	last atomic.Pointer[rawTarget]
@@ -402,12 +405,18 @@ func pidFields(b []byte) (addr, id []byte, reqID uint32, ok bool) {
 }
 
 // decodeEvent decodes a canonical xorc.v1.Event.
+//
+// An event without data (the common case) decodes to a message shared by
+// every envelope of its type: messages are immutable once sent (proto.actor's
+// rule, and what a machine actor or a Watch in this process sees of an event
+// sent to it in-process too), so nobody can tell it from a fresh one, and the
+// receiving side allocates nothing per event.
 func (f *fastIn) decodeEvent(b []byte) (*proto.Event, bool) {
-	ev := &proto.Event{}
+	var typ, payload []byte
 	var seen [3]bool
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || num < 1 || num > 2 || seen[num] || typ != protowire.BytesType {
+		num, wt, n := protowire.ConsumeTag(b)
+		if n < 0 || num < 1 || num > 2 || seen[num] || wt != protowire.BytesType {
 			return nil, false
 		}
 		seen[num] = true
@@ -421,11 +430,20 @@ func (f *fastIn) decodeEvent(b []byte) (*proto.Event, bool) {
 			if !utf8.Valid(v) {
 				return nil, false
 			}
-			ev.Type = f.eventType(v)
-		} else if len(v) > 0 {
-			ev.Payload = append([]byte(nil), v...)
+			typ = v
+		} else {
+			payload = v
 		}
 	}
+	if len(payload) > 0 {
+		return &proto.Event{Type: f.eventType(typ), Payload: append([]byte(nil), payload...)}, true
+	}
+	slot := &f.bare[hashBytes(typ)&63]
+	if ev := slot.Load(); ev != nil && ev.Type == string(typ) {
+		return ev, true
+	}
+	ev := &proto.Event{Type: f.eventType(typ)}
+	slot.Store(ev)
 	return ev, true
 }
 
