@@ -283,6 +283,21 @@ type fastIn struct {
 	// last is the last target field that decoded to a PID of this process:
 	// the next envelope for it skips parsing and checking it.
 	last atomic.Pointer[rawTarget]
+	// lastEnv is the last envelope of a stream of identical ones (an event
+	// without data, no sender, to one target: what a one-way stream sends
+	// most), with what it decodes to; the next identical one is delivered
+	// after one comparison. candPID and candEv are the decoding of the
+	// previous such envelope: the cache is filled (an allocation) only when
+	// two in a row decode alike, so that a mixed stream allocates nothing.
+	lastEnv atomic.Pointer[rawEnvelope]
+	candPID atomic.Pointer[pactor.PID]
+	candEv  atomic.Pointer[proto.Event]
+}
+
+type rawEnvelope struct {
+	raw []byte
+	pid *pactor.PID
+	ev  *proto.Event // shared: an event without data
 }
 
 type rawTarget struct {
@@ -447,6 +462,17 @@ func (f *fastIn) decodeEvent(b []byte) (*proto.Event, bool) {
 	return ev, true
 }
 
+// noteBare records that data decoded to the shared event ev for tpid, with
+// no sender; the second time in a row it fills lastEnv.
+func (f *fastIn) noteBare(data []byte, tpid *pactor.PID, ev *proto.Event) {
+	if f.candEv.Load() == ev && f.candPID.Load() == tpid {
+		f.lastEnv.Store(&rawEnvelope{raw: append([]byte(nil), data...), pid: tpid, ev: ev})
+		return
+	}
+	f.candEv.Store(ev)
+	f.candPID.Store(tpid)
+}
+
 // fastReceive delivers a common envelope; false leaves it to the general
 // path (which also produces every error).
 func (c *Core) fastReceive(data []byte) bool {
@@ -465,6 +491,9 @@ func (c *Core) fastReceive(data []byte) bool {
 // fastDecode decodes a common envelope: the target's id and what to hand to
 // it (the message, or a *pactor.MessageEnvelope with the sender).
 func (c *Core) fastDecode(data []byte) (targetPID *pactor.PID, out any, ok bool) {
+	if le := c.fast.lastEnv.Load(); le != nil && bytes.Equal(le.raw, data) {
+		return le.pid, le.ev, true
+	}
 	var target, sender, typeName, payload []byte
 	var hasSender, system bool
 	var seen [8]bool
@@ -547,6 +576,9 @@ func (c *Core) fastDecode(data []byte) (targetPID *pactor.PID, out any, ok bool)
 		}
 	}
 	out = msg
+	if ev, ok := msg.(*proto.Event); ok && !hasSender && ev.Payload == nil && len(data) <= 256 {
+		c.fast.noteBare(data, tpid, ev)
+	}
 	if hasSender {
 		saddr, sid, sreq, ok := pidFields(sender)
 		if !ok {
