@@ -56,6 +56,8 @@ type Orchestrator struct {
 
 	rmu    sync.RWMutex
 	rcache map[string]remotePID // machine ID -> PID in another process, while the registry's generation holds
+
+	bare [64]atomic.Pointer[actor.Event] // shared messages of events without data sent to other processes (see wireMessage)
 }
 
 // localMachine is a machine of this process. Each has its own counters, so
@@ -225,10 +227,31 @@ func (o *Orchestrator) Send(ctx context.Context, to string, ev actor.Event) erro
 		o.root.Send(pid, ev)
 		return nil
 	}
-	if err := o.transport.Deliver(ctx, pid, nil, ev); err != nil {
+	if err := o.transport.Deliver(ctx, pid, nil, o.wireMessage(ev)); err != nil {
 		return fmt.Errorf("send %q to %q: %w", ev.Type, to, err)
 	}
 	return nil
+}
+
+// wireMessage is the message that carries ev to another process: for an
+// event without data, a *actor.Event shared by every send of its type (the
+// transport encodes it before Deliver returns, and nobody writes it), so that
+// a one-way send does not allocate to box ev in an interface.
+func (o *Orchestrator) wireMessage(ev actor.Event) any {
+	if ev.Data != nil {
+		return ev
+	}
+	h := uint32(2166136261) // FNV-1a
+	for i := 0; i < len(ev.Type); i++ {
+		h = (h ^ uint32(ev.Type[i])) * 16777619
+	}
+	slot := &o.bare[h&63]
+	if p := slot.Load(); p != nil && p.Type == ev.Type {
+		return p
+	}
+	p := &actor.Event{Type: ev.Type}
+	slot.Store(p)
+	return p
 }
 
 // Request delivers ev to the machine machineID and returns its snapshot once

@@ -277,9 +277,27 @@ type fastIn struct {
 	pids    [256]atomic.Pointer[pactor.PID] // by a hash of the id
 	addrs   [64]atomic.Pointer[string]      // interned sender addresses
 	evTypes [64]atomic.Pointer[string]      // interned event types
+	// bare holds the shared messages of events without data, by a hash of
+	// the type: see decodeEvent.
+	bare [64]atomic.Pointer[proto.Event]
 	// last is the last target field that decoded to a PID of this process:
 	// the next envelope for it skips parsing and checking it.
 	last atomic.Pointer[rawTarget]
+	// lastEnv is the last envelope of a stream of identical ones (an event
+	// without data, no sender, to one target: what a one-way stream sends
+	// most), with what it decodes to; the next identical one is delivered
+	// after one comparison. candPID and candEv are the decoding of the
+	// previous such envelope: the cache is filled (an allocation) only when
+	// two in a row decode alike, so that a mixed stream allocates nothing.
+	lastEnv atomic.Pointer[rawEnvelope]
+	candPID atomic.Pointer[pactor.PID]
+	candEv  atomic.Pointer[proto.Event]
+}
+
+type rawEnvelope struct {
+	raw []byte
+	pid *pactor.PID
+	ev  *proto.Event // shared: an event without data
 }
 
 type rawTarget struct {
@@ -402,12 +420,18 @@ func pidFields(b []byte) (addr, id []byte, reqID uint32, ok bool) {
 }
 
 // decodeEvent decodes a canonical xorc.v1.Event.
+//
+// An event without data (the common case) decodes to a message shared by
+// every envelope of its type: messages are immutable once sent (proto.actor's
+// rule, and what a machine actor or a Watch in this process sees of an event
+// sent to it in-process too), so nobody can tell it from a fresh one, and the
+// receiving side allocates nothing per event.
 func (f *fastIn) decodeEvent(b []byte) (*proto.Event, bool) {
-	ev := &proto.Event{}
+	var typ, payload []byte
 	var seen [3]bool
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || num < 1 || num > 2 || seen[num] || typ != protowire.BytesType {
+		num, wt, n := protowire.ConsumeTag(b)
+		if n < 0 || num < 1 || num > 2 || seen[num] || wt != protowire.BytesType {
 			return nil, false
 		}
 		seen[num] = true
@@ -421,12 +445,32 @@ func (f *fastIn) decodeEvent(b []byte) (*proto.Event, bool) {
 			if !utf8.Valid(v) {
 				return nil, false
 			}
-			ev.Type = f.eventType(v)
-		} else if len(v) > 0 {
-			ev.Payload = append([]byte(nil), v...)
+			typ = v
+		} else {
+			payload = v
 		}
 	}
+	if len(payload) > 0 {
+		return &proto.Event{Type: f.eventType(typ), Payload: append([]byte(nil), payload...)}, true
+	}
+	slot := &f.bare[hashBytes(typ)&63]
+	if ev := slot.Load(); ev != nil && ev.Type == string(typ) {
+		return ev, true
+	}
+	ev := &proto.Event{Type: f.eventType(typ)}
+	slot.Store(ev)
 	return ev, true
+}
+
+// noteBare records that data decoded to the shared event ev for tpid, with
+// no sender; the second time in a row it fills lastEnv.
+func (f *fastIn) noteBare(data []byte, tpid *pactor.PID, ev *proto.Event) {
+	if f.candEv.Load() == ev && f.candPID.Load() == tpid {
+		f.lastEnv.Store(&rawEnvelope{raw: append([]byte(nil), data...), pid: tpid, ev: ev})
+		return
+	}
+	f.candEv.Store(ev)
+	f.candPID.Store(tpid)
 }
 
 // fastReceive delivers a common envelope; false leaves it to the general
@@ -447,6 +491,9 @@ func (c *Core) fastReceive(data []byte) bool {
 // fastDecode decodes a common envelope: the target's id and what to hand to
 // it (the message, or a *pactor.MessageEnvelope with the sender).
 func (c *Core) fastDecode(data []byte) (targetPID *pactor.PID, out any, ok bool) {
+	if le := c.fast.lastEnv.Load(); le != nil && bytes.Equal(le.raw, data) {
+		return le.pid, le.ev, true
+	}
 	var target, sender, typeName, payload []byte
 	var hasSender, system bool
 	var seen [8]bool
@@ -529,6 +576,9 @@ func (c *Core) fastDecode(data []byte) (targetPID *pactor.PID, out any, ok bool)
 		}
 	}
 	out = msg
+	if ev, ok := msg.(*proto.Event); ok && !hasSender && ev.Payload == nil && len(data) <= 256 {
+		c.fast.noteBare(data, tpid, ev)
+	}
 	if hasSender {
 		saddr, sid, sreq, ok := pidFields(sender)
 		if !ok {

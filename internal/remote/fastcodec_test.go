@@ -2,6 +2,7 @@ package remote
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -240,4 +241,102 @@ func FuzzFastDecode(f *testing.F) {
 			require.True(t, gproto.Equal(msg.(gproto.Message), msg2.(gproto.Message)))
 		}
 	})
+}
+
+// An event without data decodes to a shared message of its type, without
+// allocating; one with data gets its own message and its own copy of the
+// data; the shared messages of types whose hashes collide never mix.
+func TestFastDecodeBareEvents(t *testing.T) {
+	const addr = scheme + "me"
+	c := newDecodeCore(t, addr)
+	env := func(typ string, payload []byte) []byte {
+		return envelopeField(t, &proto.Envelope{Target: &proto.PID{Address: addr, Id: "xorc/m"}, TypeName: "xorc.v1.Event",
+			Payload: mustMarshal(t, &proto.Event{Type: typ, Payload: payload})})
+	}
+	event := func(data []byte) *proto.Event {
+		t.Helper()
+		_, out, ok := c.fastDecode(data)
+		require.True(t, ok)
+		return out.(*proto.Event)
+	}
+	bare := env("TOGGLE", nil)
+	first := event(bare)
+	assert.Equal(t, "TOGGLE", first.Type)
+	assert.Nil(t, first.Payload)
+	assert.Same(t, first, event(bare), "events without data share their message")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { event(bare) }), "an event without data allocates")
+
+	withData := env("TOGGLE", []byte(`{"a":1}`))
+	d1 := event(withData)
+	assert.Equal(t, []byte(`{"a":1}`), d1.Payload)
+	assert.NotSame(t, first, d1)
+	withData[len(withData)-2] = '2' // the batch buffer is reused: the message keeps its own copy
+	assert.Equal(t, []byte(`{"a":1}`), d1.Payload)
+
+	// Many types: more than the cache's slots, so some share a slot.
+	for round := range 2 {
+		for i := range 200 {
+			typ := fmt.Sprintf("E%d", i)
+			ev := event(env(typ, nil))
+			require.Equal(t, typ, ev.Type, "round %d", round)
+			require.Nil(t, ev.Payload)
+		}
+	}
+}
+
+// A stream of identical envelopes (an event without data, no sender, one
+// target) is decoded once and then recognised; whatever differs from the
+// cached envelope is decoded in full, and a mixed stream allocates nothing.
+func TestFastDecodeRepeatedEnvelopes(t *testing.T) {
+	const addr = scheme + "me"
+	c := newDecodeCore(t, addr)
+	env := func(id, typ string, payload []byte, sender *proto.PID) []byte {
+		return envelopeField(t, &proto.Envelope{Target: &proto.PID{Address: addr, Id: id}, Sender: sender, TypeName: "xorc.v1.Event",
+			Payload: mustMarshal(t, &proto.Event{Type: typ, Payload: payload})})
+	}
+	decode := func(data []byte) (*pactor.PID, any) {
+		t.Helper()
+		pid, out, ok := c.fastDecode(data)
+		require.True(t, ok)
+		checkFastAgrees(t, c, data)
+		return pid, out
+	}
+	a := env("m", "A", nil, nil)
+	decode(a)
+	decode(a)
+	require.NotNil(t, c.fast.lastEnv.Load(), "two identical envelopes in a row fill the cache")
+	fast := func(data []byte) {
+		if _, _, ok := c.fastDecode(data); !ok {
+			t.Fatal("not decoded")
+		}
+	}
+	assert.Zero(t, testing.AllocsPerRun(100, func() { fast(a) }))
+
+	others := []struct {
+		data []byte
+		id   string
+		typ  string
+	}{
+		{env("n", "A", nil, nil), "n", "A"},
+		{env("m", "B", nil, nil), "m", "B"},
+		{env("m", "A", []byte(`{"x":1}`), nil), "m", "A"},
+		{env("m", "A", nil, &proto.PID{Address: scheme + "x", Id: "s"}), "m", "A"},
+		{append(append([]byte(nil), a[:len(a)-1]...), 'B'), "m", "B"}, // the last byte differs
+	}
+	for _, o := range others {
+		decode(a) // the cache holds a
+		pid, out := decode(o.data)
+		assert.Equal(t, o.id, pid.Id)
+		if me, ok := out.(*pactor.MessageEnvelope); ok {
+			out = me.Message
+		}
+		assert.Equal(t, o.typ, out.(*proto.Event).Type)
+	}
+
+	mixed := [][]byte{env("m", "A", nil, nil), env("m", "B", nil, nil), env("n", "A", nil, nil)}
+	for _, d := range mixed {
+		decode(d)
+	}
+	i := 0
+	assert.Zero(t, testing.AllocsPerRun(99, func() { fast(mixed[i%3]); i++ }), "a mixed stream allocates")
 }
