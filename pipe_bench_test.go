@@ -32,22 +32,8 @@ func benchPipePair(b *testing.B) (a, z *Orchestrator) {
 
 func BenchmarkPipeSendOneWay(b *testing.B) {
 	a, z := benchPipePair(b)
-	ctx := context.Background()
-	ev := actor.Event{Type: "T"}
-	before := z.Stats().Events
-	b.ReportAllocs()
-	b.ResetTimer()
-	defer cpuNs(b)()
-	for range b.N {
-		if err := a.Send(ctx, "toggle", ev); err != nil {
-			b.Fatal(err)
-		}
-	}
-	drained(b, a)
-	b.StopTimer()
-	checkEvents(b, z, before)
+	sendOneWay(b, a, z)
 	st, _ := a.TransportStats()
-	b.ReportMetric(float64(st.Sent)/float64(st.SentBatches), "envelopes/batch")
 	b.ReportMetric(float64(st.Pipe.Node.FramesOut)/float64(max(st.Pipe.Node.Writes, 1)), "frames/write")
 }
 
