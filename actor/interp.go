@@ -295,13 +295,8 @@ func (it *Interpreter) commit(base *Snapshot) Snapshot {
 
 // alloc returns n int32s from the arena.
 func (it *Interpreter) alloc(n int) []int32 {
-	if len(it.arena)+n > cap(it.arena) {
-		// Chunks grow from 64 to arenaChunk so short runs stay small.
-		it.arena = make([]int32, 0, max(min(2*cap(it.arena), arenaChunk), n, 64))
-	}
-	l := len(it.arena)
-	it.arena = it.arena[:l+n]
-	return it.arena[l : l+n : l+n]
+	// Chunks grow from 64 to arenaChunk so short runs stay small.
+	return carve(&it.arena, n, arenaChunk, 64)
 }
 
 // fail returns the pre-event snapshot in status error. Logs that already

@@ -123,25 +123,13 @@ func (p *jsonParser) newObject() *jsonObject {
 }
 
 func (p *jsonParser) keys(src []string) []string {
-	n := len(src)
-	if len(p.keySlab)+n > cap(p.keySlab) {
-		p.keySlab = make([]string, 0, max(min(max(128, 2*cap(p.keySlab)), 8192), n))
-	}
-	l := len(p.keySlab)
-	p.keySlab = p.keySlab[:l+n]
-	out := p.keySlab[l : l+n : l+n]
+	out := carve(&p.keySlab, len(src), 8192, 128)
 	copy(out, src)
 	return out
 }
 
 func (p *jsonParser) vals(src []any) []any {
-	n := len(src)
-	if len(p.valSlab)+n > cap(p.valSlab) {
-		p.valSlab = make([]any, 0, max(min(max(128, 2*cap(p.valSlab)), 8192), n))
-	}
-	l := len(p.valSlab)
-	p.valSlab = p.valSlab[:l+n]
-	out := p.valSlab[l : l+n : l+n]
+	out := carve(&p.valSlab, len(src), 8192, 128)
 	copy(out, src)
 	return out
 }
