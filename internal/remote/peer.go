@@ -480,6 +480,9 @@ func (p *peer) drain() {
 				continue
 			}
 			p.awake = false
+			if !p.writing {
+				p.shrinkLocked()
+			}
 			p.flushedLocked()
 			p.mu.Unlock()
 			return
@@ -499,13 +502,29 @@ func (p *peer) drain() {
 		p.mu.Unlock()
 
 		p.writeQueue(n, req)
-		if cap(p.w) > 2*p.link.MaxBatch() && len(p.w) < cap(p.w)/4 {
-			p.w = nil // a burst grew it: do not keep the memory for good
-		}
 
 		p.mu.Lock()
 		p.writing = false
 		p.mu.Unlock()
+	}
+}
+
+// keepQueueBytes is the largest queue buffer a peer keeps while its writer
+// is parked. While envelopes stream, the two buffers (the queue and the batch
+// being written) are swapped and reused whatever their size: regrowing them
+// after every large write cost more CPU than the encoding (and fed the
+// garbage collector). A burst that grew them beyond this does not pin the
+// memory once the peer is idle.
+const keepQueueBytes = 1 << 20
+
+// shrinkLocked drops queue buffers grown beyond keepQueueBytes (p.mu held, no
+// write in flight, the queue empty).
+func (p *peer) shrinkLocked() {
+	if cap(p.w) > keepQueueBytes {
+		p.w = nil
+	}
+	if len(p.q) == 0 && cap(p.q) > keepQueueBytes {
+		p.q = nil
 	}
 }
 
