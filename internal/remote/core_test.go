@@ -336,6 +336,48 @@ func TestQueueSplitByEnvelopeCount(t *testing.T) {
 	assert.GreaterOrEqual(t, len(net.batches), 1+(n+limit-1)/limit)
 }
 
+// Queue buffers that a burst grew beyond keepQueueBytes are released once
+// the writer has been idle for shrinkAfter, and every envelope arrives.
+func TestQueueBuffersReleasedWhenIdle(t *testing.T) {
+	old := shrinkAfter
+	shrinkAfter = 20 * time.Millisecond
+	t.Cleanup(func() { shrinkAfter = old })
+	net := newNet()
+	net.maxBatch = 4 << 20
+	a, b := newNode(t, net, "a", func(c *Config) { c.MaxQueueBytes = 8 << 20 }), newNode(t, net, "b")
+	e, _ := spawnEcho(t, b, "echo", 2000)
+	echoPID := pactor.NewPID(b.addr, "echo")
+	net.closeGate()
+	ctx := context.Background()
+	require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "first"}))
+	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
+	payload := []byte(`{"x":"` + strings.Repeat("x", 1000) + `"}`)
+	const n = 1500 // 1.5 MB queued behind the gate
+	for range n {
+		require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "E", Payload: payload}))
+	}
+	v, ok := a.core.peers.Load(b.addr)
+	require.True(t, ok)
+	p := v.(*peer)
+	p.mu.Lock()
+	grown := cap(p.q)
+	p.mu.Unlock()
+	require.Greater(t, grown, keepQueueBytes, "the burst grew the queue")
+	net.openGate()
+	for i := range n + 1 {
+		select {
+		case <-e.got:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("event %d did not arrive", i)
+		}
+	}
+	require.Eventually(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return cap(p.q) <= keepQueueBytes && cap(p.w) <= keepQueueBytes
+	}, 5*time.Second, 5*time.Millisecond, "grown buffers released once idle")
+}
+
 // queueBehindGate sends "first" from a to an echo actor of b and holds its
 // write at the gate, queues n more one-way events behind it, opens the gate
 // and checks that the echo got all of them in order.
