@@ -113,7 +113,7 @@ type targetCache [8]atomic.Pointer[targetField]
 func (tc *targetCache) appendTarget(buf []byte, target *pactor.PID) ([]byte, bool) {
 	var slot *atomic.Pointer[targetField]
 	if tc != nil {
-		slot = &tc[hashString(target.Id)&7]
+		slot = &tc[quickHash(target.Id)&7]
 		if f := slot.Load(); f != nil && f.id == target.Id && f.addr == target.Address && f.req == target.RequestId {
 			return append(buf, f.field...), true
 		}
@@ -145,10 +145,10 @@ type envEntry struct {
 // appendFrozen appends the envelope of msg to target (no sender), from the
 // cache or encoded and then kept.
 func (ec *envCache) appendFrozen(buf []byte, tc *targetCache, target *pactor.PID, msg proto.Frozen) ([]byte, error) {
-	h := hashString(target.Id)
+	h := quickHash(target.Id)
 	if ew, ok := msg.(proto.EventWirer); ok {
 		if typ, _, err := ew.WireEvent(); err == nil {
-			h += 31 * hashString(typ)
+			h += 31 * quickHash(typ)
 		}
 	}
 	e := &ec[h%uint32(len(ec))]
@@ -355,6 +355,19 @@ func hashBytes(b []byte) uint32 {
 		h = (h ^ uint32(c)) * 16777619
 	}
 	return h
+}
+
+// quickHash is a cheap hash of s for the encoder's small caches, which
+// compare whole keys (a collision costs a miss, never a wrong envelope): the
+// length and the first, middle and last two bytes, so that IDs that differ in
+// a counter at either end spread.
+func quickHash(s string) uint32 {
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	h := uint32(n)*0x9E3779B1 ^ uint32(s[0])*0x85EBCA6B ^ uint32(s[n/2])*0xC2B2AE35
+	return h ^ (uint32(s[n-1])|uint32(s[max(n-2, 0)])<<8)*0x27D4EB2F
 }
 
 func hashString(s string) uint32 {

@@ -250,9 +250,10 @@ func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, urg
 		if start == 0 || len(q) <= p.maxQueue {
 			p.q = q
 			// A new link write starts here when this envelope would make
-			// the current one larger than the link takes, or hold more
-			// envelopes than a receiving core decodes from one batch.
-			if len(q)-p.partAt > maxBatch || (start > p.partAt && p.qn-p.partN >= p.c.cfg.MaxEnvelopes) {
+			// the current one larger than the link takes (or than the
+			// batches the writer aims at), or hold more envelopes than a
+			// receiving core decodes from one batch.
+			if start > p.partAt && (len(q)-p.partAt > min(maxBatch, p.c.cfg.BatchBytes) || p.qn-p.partN >= p.c.cfg.MaxEnvelopes) {
 				p.parts = append(p.parts, part{off: start, n: p.qn})
 				p.partAt, p.partN = start, p.qn
 			}
