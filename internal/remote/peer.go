@@ -483,7 +483,8 @@ func (p *peer) drain() {
 				continue
 			}
 			p.awake = false
-			if cap(p.w) > keepQueueBytes || cap(p.q) > keepQueueBytes {
+			// (w belongs to a sender that writes through meanwhile.)
+			if cap(p.q) > keepQueueBytes || (!p.writing && cap(p.w) > keepQueueBytes) {
 				p.shrinkLater()
 			}
 			p.flushedLocked()
