@@ -12,6 +12,7 @@ import (
 	"time"
 
 	pactor "github.com/asynkron/protoactor-go/actor"
+	gproto "google.golang.org/protobuf/proto"
 
 	"github.com/xorc-dev/xorc/actor"
 	"github.com/xorc-dev/xorc/proto"
@@ -57,7 +58,7 @@ type Orchestrator struct {
 	rmu    sync.RWMutex
 	rcache map[string]remotePID // machine ID -> PID in another process, while the registry's generation holds
 
-	bare [64]atomic.Pointer[actor.Event] // shared messages of events without data sent to other processes (see wireMessage)
+	bare [64]atomic.Pointer[bareEvent] // shared messages of events without data sent to other processes (see wireMessage)
 }
 
 // localMachine is a machine of this process. Each has its own counters, so
@@ -234,9 +235,10 @@ func (o *Orchestrator) Send(ctx context.Context, to string, ev actor.Event) erro
 }
 
 // wireMessage is the message that carries ev to another process: for an
-// event without data, a *actor.Event shared by every send of its type (the
+// event without data, a *bareEvent shared by every send of its type (the
 // transport encodes it before Deliver returns, and nobody writes it), so that
-// a one-way send does not allocate to box ev in an interface.
+// a one-way send does not allocate to box ev in an interface, and the
+// transport may reuse the envelope it encoded for the same target.
 func (o *Orchestrator) wireMessage(ev actor.Event) any {
 	if ev.Data != nil {
 		return ev
@@ -246,13 +248,32 @@ func (o *Orchestrator) wireMessage(ev actor.Event) any {
 		h = (h ^ uint32(ev.Type[i])) * 16777619
 	}
 	slot := &o.bare[h&63]
-	if p := slot.Load(); p != nil && p.Type == ev.Type {
+	if p := slot.Load(); p != nil && p.ev.Type == ev.Type {
 		return p
 	}
-	p := &actor.Event{Type: ev.Type}
+	p := &bareEvent{ev: actor.Event{Type: ev.Type}}
 	slot.Store(p)
 	return p
 }
+
+// bareEvent carries an event without data to another process. It is never
+// written after it is made (proto.Frozen): a transport may keep the bytes it
+// encoded from it and reuse them for the next send of the same value.
+type bareEvent struct{ ev actor.Event }
+
+var _ interface {
+	proto.Frozen
+	proto.EventWirer
+} = (*bareEvent)(nil)
+
+// WireMessage implements proto.Wirer.
+func (b *bareEvent) WireMessage() (gproto.Message, error) { return b.ev.WireMessage() }
+
+// WireEvent implements proto.EventWirer.
+func (b *bareEvent) WireEvent() (string, []byte, error) { return b.ev.WireEvent() }
+
+// Frozen implements proto.Frozen.
+func (*bareEvent) Frozen() {}
 
 // Request delivers ev to the machine machineID and returns its snapshot once
 // the event is processed and its effects applied. The wait ends at ctx's

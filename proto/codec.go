@@ -44,6 +44,16 @@ type EventWirer interface {
 	WireEvent() (eventType string, payload []byte, err error)
 }
 
+// Frozen is implemented by messages that never change once created: a
+// sender may send one value many times, and an encoder may keep the bytes it
+// made from it and reuse them whenever the same value (by identity) goes to
+// the same target again. The facade's messages for events without data are
+// Frozen (one per event type, shared by every send).
+type Frozen interface {
+	Wirer
+	Frozen()
+}
+
 // FromPID converts a proto.actor PID to its wire form. Nil stays nil.
 func FromPID(p *pactor.PID) *PID {
 	if p == nil {

@@ -52,8 +52,7 @@ func TestCloseFlushesAccepted(t *testing.T) {
 	for i := 1; i <= 10; i++ {
 		require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: fmt.Sprint(i)}))
 	}
-	v, _ := a.core.peers.Load(b.addr)
-	p := v.(*peer)
+	p, _ := a.core.peers.Load(b.addr)
 	closed := make(chan error, 1)
 	go func() { closed <- a.core.Close() }()
 	require.Eventually(t, func() bool { return closing(p) }, 5*time.Second, time.Millisecond)

@@ -33,7 +33,7 @@ func BenchmarkEncodeEnvelope(b *testing.B) {
 			b.ReportAllocs()
 			for range b.N {
 				var err error
-				if buf, err = appendEnvelopeCached(buf[:0], tc, target, nil, msg); err != nil {
+				if buf, err = appendEnvelopeCached(buf[:0], tc, nil, target, nil, msg); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,6 +74,7 @@ const (
 	DefaultSendTimeout   = 5 * time.Second
 	DefaultMaxQueueBytes = 1 << 20
 	DefaultMaxEnvelopes  = 1 << 16
+	DefaultBatchBytes    = 256 << 10
 	DefaultCloseTimeout  = time.Second
 )
 
@@ -104,6 +106,12 @@ type Config struct {
 	// never sends more in one (so cores that talk must use the same
 	// limit; default DefaultMaxEnvelopes).
 	MaxEnvelopes int
+	// BatchBytes is the size of the link writes the writer aims at: it
+	// splits a long queue into batches of at most this many bytes (an
+	// envelope larger than that goes alone, up to the link's MaxBatch).
+	// Batches that stay in the caches and in reused buffers at both ends
+	// cost less than a few huge ones. Default DefaultBatchBytes.
+	BatchBytes int
 	// CloseTimeout bounds how long Close lets the writers flush what was
 	// accepted (default DefaultCloseTimeout).
 	CloseTimeout time.Duration
@@ -129,7 +137,7 @@ type Core struct {
 	log  *slog.Logger
 	fast fastIn // the inbound hot path's caches
 
-	peers sync.Map // address -> *peer: live peers (read on every send)
+	peers peerMap // address -> *peer: live peers (read on every send)
 
 	mu     sync.Mutex
 	down   map[string]downMark // addresses found down recently (closes the Dial/PeerDown race)
@@ -169,6 +177,9 @@ func New(cfg Config) (*Core, error) {
 	}
 	if cfg.CloseTimeout <= 0 {
 		cfg.CloseTimeout = DefaultCloseTimeout
+	}
+	if cfg.BatchBytes <= 0 {
+		cfg.BatchBytes = DefaultBatchBytes
 	}
 	c := &Core{cfg: cfg, sys: cfg.System, addr: cfg.Address, ctr: &Counters{}, down: map[string]downMark{}}
 	c.log = cfg.Logger
@@ -229,14 +240,17 @@ func (c *Core) Deliver(ctx context.Context, target, sender *pactor.PID, msg any)
 	if target == nil {
 		return fmt.Errorf("deliver: %w: nil target", proto.ErrMalformed)
 	}
-	if target.Address == c.addr || !c.cfg.Match(target.Address) {
+	p, ok := c.peers.Load(target.Address) // a live peer's address is one of ours, and not this process's
+	if !ok && (target.Address == c.addr || !c.cfg.Match(target.Address)) {
 		return fmt.Errorf("deliver to %s/%s: %w", target.Address, target.Id, ErrNotRemote)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("deliver to %s/%s: %w", target.Address, target.Id, err)
 	}
 	deadline, _ := ctx.Deadline() // zero: the send timeout, from when a wait starts
-	p := c.peer(target.Address)
+	if !ok {
+		p = c.peer(target.Address)
+	}
 	urgent := sender != nil || p.takeReply()
 	if err := p.send(target, sender, msg, deadline, urgent, true); err != nil {
 		c.ctr.add(CSendErrors, 1)
@@ -249,8 +263,8 @@ func (c *Core) Deliver(ctx context.Context, target, sender *pactor.PID, msg any)
 // address: the next message to it is probably the reply, which is then
 // written at once rather than queued for the writer.
 func (c *Core) owe(address string) {
-	if v, ok := c.peers.Load(address); ok {
-		v.(*peer).owe()
+	if p, ok := c.peers.Load(address); ok {
+		p.owe()
 	}
 	if c.cfg.OnRequest != nil {
 		c.cfg.OnRequest()
@@ -260,13 +274,13 @@ func (c *Core) owe(address string) {
 // peer returns the live peer at address, dialing it if needed, or a dead
 // stand-in when it is gone.
 func (c *Core) peer(address string) *peer {
-	if v, ok := c.peers.Load(address); ok {
-		return v.(*peer)
+	if p, ok := c.peers.Load(address); ok {
+		return p
 	}
 	c.mu.Lock()
-	if v, ok := c.peers.Load(address); ok {
+	if p, ok := c.peers.Load(address); ok {
 		c.mu.Unlock()
-		return v.(*peer)
+		return p
 	}
 	if err := c.goneLocked(address); err != nil {
 		c.mu.Unlock()
@@ -278,11 +292,11 @@ func (c *Core) peer(address string) *peer {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if v, ok := c.peers.Load(address); ok { // dialed meanwhile by another sender
+	if p, ok := c.peers.Load(address); ok { // dialed meanwhile by another sender
 		if link != nil {
 			_ = link.Close()
 		}
-		return v.(*peer)
+		return p
 	}
 	if gerr := c.goneLocked(address); gerr != nil || err != nil {
 		if link != nil {
@@ -321,8 +335,8 @@ func (c *Core) deadPeer(address string, err error) *peer {
 // transport that sweeps them for deaths its registry did not report.
 func (c *Core) Peers() []string {
 	var out []string
-	c.peers.Range(func(k, _ any) bool {
-		out = append(out, k.(string))
+	c.peers.Range(func(addr string, _ *peer) bool {
+		out = append(out, addr)
 		return true
 	})
 	return out
@@ -342,11 +356,11 @@ func (c *Core) PeerDown(address string, cause error) {
 		}
 	}
 	c.down[address] = downMark{err: cause, at: now}
-	v, ok := c.peers.LoadAndDelete(address)
+	p, ok := c.peers.LoadAndDelete(address)
 	c.mu.Unlock()
 	if ok {
 		c.ctr.add(CPeersDown, 1)
-		v.(*peer).shutdown(cause)
+		p.shutdown(cause)
 	}
 }
 
@@ -365,12 +379,7 @@ func (c *Core) Close() error {
 		return nil
 	}
 	c.closed = true
-	var peers []*peer
-	c.peers.Range(func(k, v any) bool {
-		peers = append(peers, v.(*peer))
-		c.peers.Delete(k)
-		return true
-	})
+	peers := c.peers.Clear()
 	c.mu.Unlock()
 	cause := fmt.Errorf("%w: %s", ErrClosed, c.addr)
 	deadline := time.Now().Add(c.cfg.CloseTimeout)
@@ -395,8 +404,8 @@ func (c *Core) deadLetterOut(target *pactor.PID, msg any, system bool, cause err
 		// A watch that cannot reach the peer: the watcher learns at once
 		// (and only now: the peer forgets it, not to tell it again when it
 		// goes down).
-		if v, ok := c.peers.Load(target.Address); ok && w.Watcher != nil {
-			v.(*peer).unwatched(target, w.Watcher)
+		if p, ok := c.peers.Load(target.Address); ok && w.Watcher != nil {
+			p.unwatched(target, w.Watcher)
 		}
 		c.terminated(target, w.Watcher)
 		return
@@ -418,4 +427,70 @@ func (c *Core) terminated(watchee, watcher *pactor.PID) {
 	t := &pactor.Terminated{Who: watchee, Why: pactor.TerminatedReason_AddressTerminated}
 	proc, _ := c.sys.ProcessRegistry.Get(watcher)
 	proc.SendSystemMessage(watcher, t)
+}
+
+// peerMap maps addresses to live peers. Every send reads it and few things
+// write it (a first dial, a death, Close), so a read is an atomic load and a
+// lookup in a plain map, and a write copies the map (a few entries: one per
+// process of the system).
+type peerMap struct {
+	mu sync.Mutex // serialises writers
+	m  atomic.Pointer[map[string]*peer]
+}
+
+// Load returns the peer at addr.
+func (pm *peerMap) Load(addr string) (*peer, bool) {
+	if m := pm.m.Load(); m != nil {
+		p, ok := (*m)[addr]
+		return p, ok
+	}
+	return nil, false
+}
+
+// update replaces the map with a copy that f changed.
+func (pm *peerMap) update(f func(m map[string]*peer)) {
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	m := map[string]*peer{}
+	if old := pm.m.Load(); old != nil {
+		maps.Copy(m, *old)
+	}
+	f(m)
+	pm.m.Store(&m)
+}
+
+// Store sets the peer at addr.
+func (pm *peerMap) Store(addr string, p *peer) { pm.update(func(m map[string]*peer) { m[addr] = p }) }
+
+// LoadAndDelete removes the peer at addr and returns it.
+func (pm *peerMap) LoadAndDelete(addr string) (p *peer, ok bool) {
+	pm.update(func(m map[string]*peer) {
+		if p, ok = m[addr]; ok {
+			delete(m, addr)
+		}
+	})
+	return p, ok
+}
+
+// Clear removes every peer and returns them.
+func (pm *peerMap) Clear() []*peer {
+	var out []*peer
+	pm.update(func(m map[string]*peer) {
+		for addr, p := range m {
+			out = append(out, p)
+			delete(m, addr)
+		}
+	})
+	return out
+}
+
+// Range calls f for each peer until f returns false.
+func (pm *peerMap) Range(f func(addr string, p *peer) bool) {
+	if m := pm.m.Load(); m != nil {
+		for addr, p := range *m {
+			if !f(addr, p) {
+				return
+			}
+		}
+	}
 }

@@ -313,6 +313,49 @@ func TestQueueSplitIntoBatches(t *testing.T) {
 	}
 }
 
+// The writer aims at batches of BatchBytes when the link takes more: a long
+// queue is cut there, an envelope larger than that goes alone, no batch is
+// empty, and everything arrives in order.
+func TestQueueSplitAtBatchBytes(t *testing.T) {
+	net := newNet() // links take 64 KiB batches
+	const aim = 300
+	a, b := newNode(t, net, "a", func(c *Config) { c.BatchBytes = aim }), newNode(t, net, "b")
+	e, _ := spawnEcho(t, b, "echo", 100)
+	echoPID := pactor.NewPID(b.addr, "echo")
+	ctx := context.Background()
+	net.closeGate()
+	require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "first"}))
+	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
+	var want []string
+	for i := range 41 {
+		typ := fmt.Sprintf("event-%02d", i)
+		if i == 0 || i == 20 || i == 21 {
+			typ = strings.Repeat("big", 400) // 1200 bytes: larger than the aim (first in the queue, and twice in a row)
+		}
+		want = append(want, typ)
+		require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: typ}))
+	}
+	net.openGate()
+	for i, typ := range append([]string{"first"}, want...) {
+		select {
+		case got := <-e.got:
+			require.Equal(t, typ, got, "event %d", i)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("event %d did not arrive", i)
+		}
+	}
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	require.Greater(t, len(net.batches), 4, "the queue was split")
+	for i, bt := range net.batches {
+		k := countEnvelopes(t, bt)
+		require.Positive(t, k, "batch %d is empty", i)
+		if len(bt) > aim {
+			assert.Equal(t, 1, k, "batch %d of %d bytes: only a large envelope goes over the aim", i, len(bt))
+		}
+	}
+}
+
 // A queue of many small envelopes is also split so that no batch holds more
 // envelopes than a receiving core decodes (MaxEnvelopes): the receiver
 // would refuse the whole batch. Both cores use the same limit.
@@ -334,6 +377,47 @@ func TestQueueSplitByEnvelopeCount(t *testing.T) {
 	}
 	assert.Equal(t, n+1, total)
 	assert.GreaterOrEqual(t, len(net.batches), 1+(n+limit-1)/limit)
+}
+
+// Queue buffers that a burst grew beyond keepQueueBytes are released once
+// the writer has been idle for shrinkAfter, and every envelope arrives.
+func TestQueueBuffersReleasedWhenIdle(t *testing.T) {
+	old := shrinkAfter
+	shrinkAfter = 20 * time.Millisecond
+	t.Cleanup(func() { shrinkAfter = old })
+	net := newNet()
+	net.maxBatch = 4 << 20
+	a, b := newNode(t, net, "a", func(c *Config) { c.MaxQueueBytes = 8 << 20 }), newNode(t, net, "b")
+	e, _ := spawnEcho(t, b, "echo", 2000)
+	echoPID := pactor.NewPID(b.addr, "echo")
+	net.closeGate()
+	ctx := context.Background()
+	require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "first"}))
+	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
+	payload := []byte(`{"x":"` + strings.Repeat("x", 1000) + `"}`)
+	const n = 1500 // 1.5 MB queued behind the gate
+	for range n {
+		require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "E", Payload: payload}))
+	}
+	p, ok := a.core.peers.Load(b.addr)
+	require.True(t, ok)
+	p.mu.Lock()
+	grown := cap(p.q)
+	p.mu.Unlock()
+	require.Greater(t, grown, keepQueueBytes, "the burst grew the queue")
+	net.openGate()
+	for i := range n + 1 {
+		select {
+		case <-e.got:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("event %d did not arrive", i)
+		}
+	}
+	require.Eventually(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return cap(p.q) <= keepQueueBytes && cap(p.w) <= keepQueueBytes
+	}, 5*time.Second, 5*time.Millisecond, "grown buffers released once idle")
 }
 
 // queueBehindGate sends "first" from a to an echo actor of b and holds its
@@ -408,9 +492,9 @@ func TestAcceptedThenLostReported(t *testing.T) {
 	}()
 	require.Eventually(t, func() bool {
 		p, _ := a.core.peers.Load(b.addr)
-		p.(*peer).mu.Lock()
-		defer p.(*peer).mu.Unlock()
-		return len(p.(*peer).qWait) == 1
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.qWait) == 1
 	}, 5*time.Second, time.Millisecond)
 	net.setFail(fmt.Errorf("broken pipe: %w", ErrFull))
 	net.openGate()
@@ -459,9 +543,9 @@ func TestQueuedRequestDeadline(t *testing.T) {
 	}
 	waiters := func() int {
 		p, _ := a.core.peers.Load(b.addr)
-		p.(*peer).mu.Lock()
-		defer p.(*peer).mu.Unlock()
-		return len(p.(*peer).qWait)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.qWait)
 	}
 	ctx, cancel := context.WithTimeout(bg, 300*time.Millisecond)
 	defer cancel()
@@ -570,7 +654,7 @@ func TestQueueFull(t *testing.T) {
 	assert.Contains(t, err.Error(), b.addr)
 	assert.Greater(t, queued, 3)
 	p, _ := a.core.peers.Load(b.addr)
-	assert.LessOrEqual(t, p.(*peer).queued(), 256)
+	assert.LessOrEqual(t, p.queued(), 256)
 	assert.Equal(t, uint64(1), a.core.Stats().QueueFull)
 
 	// Room again once the link drains: the next send is accepted.
@@ -603,9 +687,8 @@ func TestReplyToPeerIsUrgent(t *testing.T) {
 	require.Eventually(t, func() bool { return b.core.Stats().Sent == 1 }, 5*time.Second, time.Millisecond)
 
 	fut := a.sys.Root.RequestFuture(remotePID, &proto.Event{Type: "ask"}, 5*time.Second)
-	v, ok := b.core.peers.Load(a.addr)
+	pb, ok := b.core.peers.Load(a.addr)
 	require.True(t, ok)
-	pb := v.(*peer)
 	require.Eventually(t, func() bool { return pb.replies.Load() == 1 }, 5*time.Second, time.Millisecond, "b owes a a reply")
 	close(release)
 	res, err := fut.Result()

@@ -13,6 +13,7 @@ package remote
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -89,7 +90,7 @@ func validPID(p *pactor.PID) bool { return utf8.ValidString(p.Address) && utf8.V
 // the reply address) to buf as a Batch field. msg may be a
 // *pactor.MessageEnvelope; it must have a wire form (proto.WireForm).
 func appendEnvelope(buf []byte, target, sender *pactor.PID, msg any) ([]byte, error) {
-	return appendEnvelopeCached(buf, nil, target, sender, msg)
+	return appendEnvelopeCached(buf, nil, nil, target, sender, msg)
 }
 
 // eventTypeField is the type_name field of every event envelope.
@@ -112,7 +113,7 @@ type targetCache [8]atomic.Pointer[targetField]
 func (tc *targetCache) appendTarget(buf []byte, target *pactor.PID) ([]byte, bool) {
 	var slot *atomic.Pointer[targetField]
 	if tc != nil {
-		slot = &tc[hashString(target.Id)&7]
+		slot = &tc[quickHash(target.Id)&7]
 		if f := slot.Load(); f != nil && f.id == target.Id && f.addr == target.Address && f.req == target.RequestId {
 			return append(buf, f.field...), true
 		}
@@ -128,11 +129,53 @@ func (tc *targetCache) appendTarget(buf []byte, target *pactor.PID) ([]byte, boo
 	return buf, true
 }
 
-// appendEnvelopeCached is appendEnvelope with a cache of target fields
-// (tc may be nil).
-func appendEnvelopeCached(buf []byte, tc *targetCache, target, sender *pactor.PID, msg any) ([]byte, error) {
+// envCache keeps whole encoded envelopes of proto.Frozen messages sent
+// without a reply address, by target and message identity: the envelope of
+// a one-way event without data to a machine is then one copy. It is not safe
+// for concurrent use (a peer uses it under its lock).
+type envCache [16]envEntry
+
+type envEntry struct {
+	msg      proto.Frozen
+	addr, id string
+	req      uint32
+	env      []byte // the Batch field; reused when the entry is replaced
+}
+
+// appendFrozen appends the envelope of msg to target (no sender), from the
+// cache or encoded and then kept.
+func (ec *envCache) appendFrozen(buf []byte, tc *targetCache, target *pactor.PID, msg proto.Frozen) ([]byte, error) {
+	h := quickHash(target.Id)
+	if ew, ok := msg.(proto.EventWirer); ok {
+		if typ, _, err := ew.WireEvent(); err == nil {
+			h += 31 * quickHash(typ)
+		}
+	}
+	e := &ec[h%uint32(len(ec))]
+	if e.msg == msg && e.id == target.Id && e.addr == target.Address && e.req == target.RequestId {
+		return append(buf, e.env...), nil
+	}
+	start := len(buf)
+	buf, err := appendEnvelopeCached(buf, tc, nil, target, nil, msg)
+	if err != nil {
+		return buf, err
+	}
+	if reflect.TypeOf(msg).Comparable() { // a Frozen struct with a slice could not be compared above
+		*e = envEntry{msg: msg, addr: target.Address, id: target.Id, req: target.RequestId, env: append(e.env[:0], buf[start:]...)}
+	}
+	return buf, nil
+}
+
+// appendEnvelopeCached is appendEnvelope with a cache of target fields and
+// one of whole envelopes (either may be nil).
+func appendEnvelopeCached(buf []byte, tc *targetCache, ec *envCache, target, sender *pactor.PID, msg any) ([]byte, error) {
 	if target == nil || target.Id == "" {
 		return buf, fmt.Errorf("%w: envelope without target", proto.ErrMalformed)
+	}
+	if ec != nil && sender == nil {
+		if f, ok := msg.(proto.Frozen); ok {
+			return ec.appendFrozen(buf, tc, target, f)
+		}
 	}
 	if me, ok := msg.(*pactor.MessageEnvelope); ok {
 		if len(me.Header) > 0 { // rare: the general encoder writes the map
@@ -312,6 +355,19 @@ func hashBytes(b []byte) uint32 {
 		h = (h ^ uint32(c)) * 16777619
 	}
 	return h
+}
+
+// quickHash is a cheap hash of s for the encoder's small caches, which
+// compare whole keys (a collision costs a miss, never a wrong envelope): the
+// length and the first, middle and last two bytes, so that IDs that differ in
+// a counter at either end spread.
+func quickHash(s string) uint32 {
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	h := uint32(n)*0x9E3779B1 ^ uint32(s[0])*0x85EBCA6B ^ uint32(s[n/2])*0xC2B2AE35
+	return h ^ (uint32(s[n-1])|uint32(s[max(n-2, 0)])<<8)*0x27D4EB2F
 }
 
 func hashString(s string) uint32 {

@@ -72,7 +72,7 @@ func TestAppendEnvelopeMatchesProto(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, want, got[len("prefix"):])
 			for range 2 { // a cache miss, then a hit
-				got, err = appendEnvelopeCached([]byte("prefix"), &cache, target, tt.sender, tt.msg)
+				got, err = appendEnvelopeCached([]byte("prefix"), &cache, nil, target, tt.sender, tt.msg)
 				require.NoError(t, err)
 				assert.Equal(t, want, got[len("prefix"):], "with the target cache")
 			}
@@ -89,7 +89,7 @@ func TestAppendEnvelopeMatchesProto(t *testing.T) {
 			require.NoError(t, err)
 			want, err := encodeField(nil, env)
 			require.NoError(t, err)
-			got, err := appendEnvelopeCached(nil, &cache, pid, nil, fastEvent{typ: "T"})
+			got, err := appendEnvelopeCached(nil, &cache, nil, pid, nil, fastEvent{typ: "T"})
 			require.NoError(t, err)
 			assert.Equal(t, want, got, "%v", pid)
 		}
@@ -102,12 +102,74 @@ func TestAppendEnvelopeMatchesProto(t *testing.T) {
 	}
 	_, err = appendEnvelope(nil, pactor.NewPID("x", "\xff"), nil, &proto.Event{Type: "T"})
 	assert.ErrorIs(t, err, proto.ErrMalformed)
-	_, err = appendEnvelopeCached(nil, &cache, pactor.NewPID("x", "\xff"), nil, &proto.Event{Type: "T"})
+	_, err = appendEnvelopeCached(nil, &cache, nil, pactor.NewPID("x", "\xff"), nil, &proto.Event{Type: "T"})
 	assert.ErrorIs(t, err, proto.ErrMalformed, "an invalid PID is not cached")
 	_, err = appendEnvelope(nil, target, nil, &proto.Event{Type: "\xff"})
 	assert.ErrorIs(t, err, proto.ErrMalformed)
 	_, err = appendEnvelope(nil, nil, nil, &proto.Event{Type: "T"})
 	assert.ErrorIs(t, err, proto.ErrMalformed)
+}
+
+// frozenEvent is a proto.Frozen event (like the facade's messages of events
+// without data).
+type frozenEvent struct{ fastEvent }
+
+func (*frozenEvent) Frozen() {}
+
+// frozenSlice is a proto.Frozen value whose type cannot be compared.
+type frozenSlice struct{ typ []string }
+
+func (f frozenSlice) WireMessage() (gproto.Message, error) { return &proto.Event{Type: f.typ[0]}, nil }
+func (frozenSlice) Frozen()                                {}
+
+// The envelope cache gives the encoder's bytes for every frozen message and
+// target, alternating or not, and a hit costs no allocation; messages with a
+// sender and Frozen types that cannot be compared are encoded each time.
+func TestEnvelopeCacheFrozen(t *testing.T) {
+	a, b := &frozenEvent{fastEvent{typ: "A"}}, &frozenEvent{fastEvent{typ: "B"}}
+	sameAsA := &frozenEvent{fastEvent{typ: "A"}}
+	target := pactor.NewPID(scheme+"b", "xorc/toggle")
+	targets := []*pactor.PID{
+		target,
+		pactor.NewPID(scheme+"c", target.Id),
+		{Address: target.Address, Id: target.Id, RequestId: 9},
+		pactor.NewPID(target.Address, "xorc/other"),
+	}
+	sender := pactor.NewPID(scheme+"a", "future$1")
+	want := func(pid, sender *pactor.PID, typ string) []byte {
+		env, err := proto.Encode(pid, sender, &proto.Event{Type: typ})
+		require.NoError(t, err)
+		w, err := encodeField(nil, env)
+		require.NoError(t, err)
+		return w
+	}
+	var tc targetCache
+	var ec envCache
+	for round := range 3 {
+		for _, pid := range targets {
+			for _, m := range []*frozenEvent{a, b, sameAsA, a} {
+				got, err := appendEnvelopeCached([]byte("prefix"), &tc, &ec, pid, nil, m)
+				require.NoError(t, err)
+				require.Equal(t, want(pid, nil, m.typ), got[len("prefix"):], "round %d %v %s", round, pid, m.typ)
+				got, err = appendEnvelopeCached(nil, &tc, &ec, pid, sender, m)
+				require.NoError(t, err)
+				require.Equal(t, want(pid, sender, m.typ), got, "with a sender")
+			}
+		}
+	}
+	buf := make([]byte, 0, 256)
+	_, err := appendEnvelopeCached(buf, &tc, &ec, target, nil, a)
+	require.NoError(t, err)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = appendEnvelopeCached(buf, &tc, &ec, target, nil, a) }))
+
+	s := frozenSlice{typ: []string{"S"}}
+	for range 2 {
+		got, err := appendEnvelopeCached(nil, &tc, &ec, target, nil, s)
+		require.NoError(t, err)
+		assert.Equal(t, want(target, nil, "S"), got, "not comparable: encoded, not cached")
+	}
+	_, err = appendEnvelopeCached(nil, &tc, &ec, target, nil, &frozenEvent{fastEvent{typ: "E", err: errors.New("no data")}})
+	assert.ErrorIs(t, err, proto.ErrUnknownType, "an error is not cached")
 }
 
 func newDecodeCore(tb testing.TB, addr string) *Core {

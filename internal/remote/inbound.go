@@ -115,8 +115,8 @@ func (c *Core) receiveEnvelope(data []byte) error {
 	proc, _ := c.sys.ProcessRegistry.GetLocal(d.Target.Id) // the DeadLetter process when there is none
 	if d.System {
 		if t, ok := d.Message.(*pactor.Terminated); ok && t.Who != nil {
-			if v, ok := c.peers.Load(t.Who.Address); ok {
-				v.(*peer).unwatched(t.Who, d.Target)
+			if p, ok := c.peers.Load(t.Who.Address); ok {
+				p.unwatched(t.Who, d.Target)
 			}
 		}
 		proc.SendSystemMessage(d.Target, d.Message)

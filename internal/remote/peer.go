@@ -66,7 +66,8 @@ type peer struct {
 	w       []byte // the batch being written, owned by the writer
 	wparts  []part
 	wwait   []waiter
-	wdlUpTo time.Time // closeBy when the writer took w: no write of it waits longer
+	wdlUpTo time.Time   // closeBy when the writer took w: no write of it waits longer
+	shrink  *time.Timer // releases grown buffers once the writer is idle (under mu)
 
 	// replies estimates the requests received from the peer and not yet
 	// answered: a message to the peer while it is positive is taken for a
@@ -74,6 +75,7 @@ type peer struct {
 	replies atomic.Int32
 
 	targets targetCache // encoded target fields
+	envs    envCache    // encoded envelopes of frozen messages (under mu)
 
 	kick chan struct{}
 	quit chan struct{}
@@ -231,7 +233,7 @@ func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, urg
 		// Encode straight into the queue (the lock is held for the encoding
 		// only: the writer takes the queue in one swap).
 		start := len(p.q)
-		q, err := appendEnvelopeCached(p.q, &p.targets, target, sender, msg)
+		q, err := appendEnvelopeCached(p.q, &p.targets, &p.envs, target, sender, msg)
 		if err != nil {
 			p.q = q[:start]
 			p.mu.Unlock()
@@ -248,9 +250,10 @@ func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, urg
 		if start == 0 || len(q) <= p.maxQueue {
 			p.q = q
 			// A new link write starts here when this envelope would make
-			// the current one larger than the link takes, or hold more
-			// envelopes than a receiving core decodes from one batch.
-			if len(q)-p.partAt > maxBatch || (start > p.partAt && p.qn-p.partN >= p.c.cfg.MaxEnvelopes) {
+			// the current one larger than the link takes (or than the
+			// batches the writer aims at), or hold more envelopes than a
+			// receiving core decodes from one batch.
+			if start > p.partAt && (len(q)-p.partAt > min(maxBatch, p.c.cfg.BatchBytes) || p.qn-p.partN >= p.c.cfg.MaxEnvelopes) {
 				p.parts = append(p.parts, part{off: start, n: p.qn})
 				p.partAt, p.partN = start, p.qn
 			}
@@ -395,7 +398,7 @@ func (p *peer) tooLarge(target *pactor.PID, msg any, n, limit int) error {
 
 // writeThrough writes a single envelope as a batch (the caller is the writer).
 func (p *peer) writeThrough(target, sender *pactor.PID, msg any, deadline time.Time, maxBatch int) error {
-	buf, err := appendEnvelopeCached(p.w[:0], &p.targets, target, sender, msg)
+	buf, err := appendEnvelopeCached(p.w[:0], &p.targets, nil, target, sender, msg)
 	p.w = buf[:0]
 	if err != nil {
 		p.c.ctr.add(CEncodeErrors, 1)
@@ -480,6 +483,10 @@ func (p *peer) drain() {
 				continue
 			}
 			p.awake = false
+			// (w belongs to a sender that writes through meanwhile.)
+			if cap(p.q) > keepQueueBytes || (!p.writing && cap(p.w) > keepQueueBytes) {
+				p.shrinkLater()
+			}
 			p.flushedLocked()
 			p.mu.Unlock()
 			return
@@ -499,13 +506,46 @@ func (p *peer) drain() {
 		p.mu.Unlock()
 
 		p.writeQueue(n, req)
-		if cap(p.w) > 2*p.link.MaxBatch() && len(p.w) < cap(p.w)/4 {
-			p.w = nil // a burst grew it: do not keep the memory for good
-		}
 
 		p.mu.Lock()
 		p.writing = false
 		p.mu.Unlock()
+	}
+}
+
+// keepQueueBytes is the largest queue buffer a peer keeps once its writer
+// has been idle for shrinkAfter. While envelopes stream, the two buffers (the
+// queue and the batch being written) are swapped and reused whatever their
+// size: regrowing them after large writes cost more CPU than the encoding
+// (and fed the garbage collector). A burst that grew them beyond this does
+// not pin the memory once the peer is idle.
+const keepQueueBytes = 1 << 20
+
+var shrinkAfter = time.Second // a variable for tests
+
+// shrinkLater arms the release of grown queue buffers (p.mu held, the writer
+// parking).
+func (p *peer) shrinkLater() {
+	if p.shrink == nil {
+		p.shrink = time.AfterFunc(shrinkAfter, p.shrinkIdle)
+	} else {
+		p.shrink.Reset(shrinkAfter)
+	}
+}
+
+// shrinkIdle drops queue buffers grown beyond keepQueueBytes if the writer is
+// still parked and nobody writes through.
+func (p *peer) shrinkIdle() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.awake || p.writing {
+		return // busy again: it parks, and arms this, once it is idle
+	}
+	if cap(p.w) > keepQueueBytes {
+		p.w = nil
+	}
+	if len(p.q) == 0 && cap(p.q) > keepQueueBytes {
+		p.q = nil
 	}
 }
 
