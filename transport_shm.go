@@ -11,6 +11,7 @@ import (
 
 	pactor "github.com/asynkron/protoactor-go/actor"
 
+	"github.com/xorc-dev/xorc/actor"
 	"github.com/xorc-dev/xorc/registry"
 	"github.com/xorc-dev/xorc/remote_shm"
 )
@@ -38,6 +39,7 @@ func newShmTransport(cfg Config) (Transport, error) {
 		SendTimeout:       time.Duration(cfg.SendTimeout),
 		HeartbeatInterval: time.Duration(sh.HeartbeatInterval),
 		HeartbeatTimeout:  time.Duration(sh.HeartbeatTimeout),
+		Inline:            actor.DefaultDispatcher(),
 	}}, nil
 }
 

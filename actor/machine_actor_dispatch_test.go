@@ -50,3 +50,76 @@ func TestPoolDispatcherReusesParkedWorkers(t *testing.T) {
 	assert.LessOrEqual(t, d.Idle(), 2)
 	assert.LessOrEqual(t, runtime.NumGoroutine(), before+2, "no goroutine per schedule")
 }
+
+func TestPoolDispatcherOffer(t *testing.T) {
+	d := NewPoolDispatcher(2, 0)
+	assert.Nil(t, d.Take(), "nothing offered, nothing taken")
+
+	require.True(t, d.Offer())
+	assert.False(t, d.Offer(), "one offer at a time")
+	ran := make(chan string, 2)
+	d.Schedule(func() { ran <- "first" })
+	d.Schedule(func() { ran <- "second" }) // the offer is filled: a worker runs it
+	assert.Equal(t, "second", <-ran)
+	fn := d.Take()
+	require.NotNil(t, fn, "the first Schedule left its work in the offer")
+	select {
+	case r := <-ran:
+		t.Fatalf("%s ran on a worker", r)
+	default:
+	}
+	fn()
+	assert.Equal(t, "first", <-ran)
+
+	require.True(t, d.Offer(), "Take closed the offer")
+	assert.Nil(t, d.Take(), "an offer nobody filled")
+	d.Schedule(func() { ran <- "after" })
+	assert.Equal(t, "after", <-ran, "a closed offer takes nothing")
+	assert.Nil(t, d.Take())
+}
+
+// Schedules racing with Offer and Take: every function runs exactly once,
+// taken or on a worker.
+func TestPoolDispatcherOfferRace(t *testing.T) {
+	d := NewPoolDispatcher(2, 0)
+	const n = 2000
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	runs := map[int]int{}
+	wg.Add(n)
+	stop := make(chan struct{})
+	taker := make(chan int)
+	go func() {
+		taken := 0
+		for {
+			select {
+			case <-stop:
+				taker <- taken
+				return
+			default:
+			}
+			if d.Offer() {
+				runtime.Gosched()
+				if fn := d.Take(); fn != nil {
+					taken++
+					fn()
+				}
+			}
+		}
+	}()
+	for i := range n {
+		d.Schedule(func() {
+			mu.Lock()
+			runs[i]++
+			mu.Unlock()
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	close(stop)
+	t.Logf("%d of %d taken", <-taker, n)
+	require.Len(t, runs, n)
+	for i, c := range runs {
+		require.Equal(t, 1, c, "function %d", i)
+	}
+}

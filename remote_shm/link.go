@@ -151,12 +151,27 @@ const unblockEvery = 10 * time.Millisecond
 
 // read is the reader goroutine: it hands every batch record to the core,
 // spins then sleeps when the inbox is empty, and gets past records of dead
-// producers.
+// producers. With Options.Inline it also runs the mailbox that a batch of
+// records woke (see runInline); when such a run outlasts InlineBudget a
+// fresh reader goroutine takes over and this one ends with the run.
 func (t *Transport) read() {
-	defer t.wg.Done()
+	if !t.readLoop() {
+		t.wg.Done()
+	} // else: handed over, the successor counts in t.wg in our place
+}
+
+// readLoop reads until the transport stops (false) or it handed the reading
+// to a successor during an inline run (true).
+func (t *Transport) readLoop() (handedOver bool) {
 	var stuckSince time.Time
 	for {
+		offered := t.inline != nil && t.inline.Offer()
 		n, err := t.ring.Read(readLimit, t.onRecord)
+		if offered {
+			if run := t.inline.Take(); run != nil && !t.runInline(run) {
+				return true
+			}
+		}
 		if err != nil {
 			t.inbox[inboxReadErrors].Add(1)
 			t.log.Warn("shm transport: inbox", "address", t.addr, "error", err)
@@ -170,7 +185,7 @@ func (t *Transport) read() {
 			continue
 		}
 		if t.ctx.Err() != nil {
-			return
+			return false
 		}
 		if !t.ring.Stuck() {
 			stuckSince = time.Time{}
@@ -197,6 +212,37 @@ func (t *Transport) read() {
 		ctx, cancel := context.WithTimeout(t.ctx, unblockEvery)
 		_ = t.ring.Wait(ctx, Spin{})
 		cancel()
+	}
+}
+
+// InlineBudget is how long the reader runs a mailbox itself (see
+// Options.Inline) before another goroutine takes over reading the inbox: a
+// machine whose action blocks (a request to another process, whose reply
+// comes through this very inbox; a sleep) holds up the other deliveries at
+// most this long (plus the Go timer's latency).
+const InlineBudget = 50 * time.Microsecond
+
+// runInline runs a mailbox on the reader, with the watchdog armed: if the
+// run takes longer than InlineBudget, handOn starts a new reader. It
+// reports whether this goroutine is still the reader. t.role holds a token
+// of the run (never 0) while it runs, 0 otherwise: the watchdog takes the
+// token, and a late watchdog of an earlier run finds none or another token.
+func (t *Transport) runInline(run func()) bool {
+	tok := t.inlineSeq.Add(1)
+	t.role.Store(tok)
+	t.watchdog.Reset(InlineBudget)
+	run()
+	t.watchdog.Stop()
+	return t.role.CompareAndSwap(tok, 0)
+}
+
+// handOn is the watchdog: the reader's inline run outlasted its budget, so a
+// new reader goroutine takes over (it inherits the old one's count in t.wg;
+// the old one ends when its run returns).
+func (t *Transport) handOn() {
+	if tok := t.role.Load(); tok != 0 && t.role.CompareAndSwap(tok, 0) {
+		t.inbox[inboxHandOns].Add(1)
+		go t.read()
 	}
 }
 

@@ -30,6 +30,7 @@ const (
 	inboxBadRecords = iota // ring records of an unknown type
 	inboxReadErrors        // Read calls that found corruption (the ring counts what it dropped)
 	inboxUnblocked         // records of dead producers skipped
+	inboxHandOns           // inline mailbox runs that outlasted InlineBudget
 	numInboxCounters
 )
 
@@ -37,10 +38,13 @@ const (
 // errors, dead letters) and its inbox's.
 type Stats struct {
 	remote.Stats
-	BadRecords uint64    `json:"bad_records"` // inbox records of an unknown type
-	ReadErrors uint64    `json:"read_errors"` // reads that found corrupt records
-	Unblocked  uint64    `json:"unblocked"`   // records of dead producers skipped
-	Inbox      RingStats `json:"inbox"`
+	BadRecords uint64 `json:"bad_records"` // inbox records of an unknown type
+	ReadErrors uint64 `json:"read_errors"` // reads that found corrupt records
+	Unblocked  uint64 `json:"unblocked"`   // records of dead producers skipped
+	// HandOns counts the reader's inline mailbox runs (Options.Inline) that
+	// outlasted InlineBudget, so that another goroutine took over reading.
+	HandOns uint64    `json:"hand_ons"`
+	Inbox   RingStats `json:"inbox"`
 }
 
 // ErrNoInbox: the inbox region holds no transport block (the slot is free,
@@ -72,6 +76,7 @@ func ReadInbox(region []byte) (Stats, error) {
 		BadRecords: atomic.LoadUint64(&inbox[inboxBadRecords]),
 		ReadErrors: atomic.LoadUint64(&inbox[inboxReadErrors]),
 		Unblocked:  atomic.LoadUint64(&inbox[inboxUnblocked]),
+		HandOns:    atomic.LoadUint64(&inbox[inboxHandOns]),
 		Inbox:      r.Stats(),
 	}, nil
 }

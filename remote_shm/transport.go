@@ -62,8 +62,24 @@ type Options struct {
 	HeartbeatTimeout  time.Duration
 	PollInterval      time.Duration
 
+	// Inline, if set, lets the reader run a mailbox that a batch of records
+	// made runnable itself instead of waking a worker goroutine for it (see
+	// actor.PoolDispatcher.Offer, which implements it): after a request from
+	// another process the machine runs and answers on the reader, and no
+	// goroutine or thread of this process is woken. A run that outlasts
+	// InlineBudget (a blocking action) hands the reading to a new goroutine.
+	Inline Inliner
+
 	// Logger (default: the actor system's).
 	Logger *slog.Logger
+}
+
+// Inliner is Options.Inline: Offer opens an offer for the next scheduled
+// mailbox run (false: none opened), Take closes it and returns the run left
+// in it, or nil; the caller must run it.
+type Inliner interface {
+	Offer() bool
+	Take() func()
 }
 
 // DefaultSpinBudget is the reader's spin before it sleeps, unless
@@ -106,10 +122,15 @@ type Transport struct {
 	// it spins RequestSpin.
 	replyExpected atomic.Bool
 	requestSeen   atomic.Bool
-	ctx           context.Context
-	cancel        context.CancelFunc
-	wg            sync.WaitGroup // the reader and the sweeper
-	stopDown      func()
+	// Inline runs (see runInline): the current run's token, or 0.
+	inline    Inliner
+	role      atomic.Uint64
+	inlineSeq atomic.Uint64
+	watchdog  *time.Timer
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // the reader and the sweeper
+	stopDown  func()
 
 	// live guards the mapping: everything that may touch shared memory from
 	// another goroutine than the reader (link writes, death callbacks,
@@ -303,6 +324,11 @@ func (t *Transport) Start(system *pactor.ActorSystem) error {
 	t.core = core
 	system.ProcessRegistry.RegisterAddressResolver(core.Resolve)
 	t.stopDown = t.reg.OnProcessDown(t.onDown)
+	if t.opts.Inline != nil {
+		t.inline = t.opts.Inline
+		t.watchdog = time.AfterFunc(time.Hour, t.handOn)
+		t.watchdog.Stop()
+	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.wg.Add(2)
 	go t.read()
@@ -484,6 +510,7 @@ func (t *Transport) stats() Stats {
 		BadRecords: t.inbox[inboxBadRecords].Load(),
 		ReadErrors: t.inbox[inboxReadErrors].Load(),
 		Unblocked:  t.inbox[inboxUnblocked].Load(),
+		HandOns:    t.inbox[inboxHandOns].Load(),
 		Inbox:      t.ring.Stats(),
 	}
 	if t.core != nil {
