@@ -473,21 +473,6 @@ func (f *fastIn) noteBare(data []byte, tpid *pactor.PID, ev *proto.Event) {
 	f.candPID.Store(tpid)
 }
 
-// fastReceive delivers a common envelope; false leaves it to the general
-// path (which also produces every error).
-func (c *Core) fastReceive(data []byte) bool {
-	pid, out, ok := c.fastDecode(data)
-	if !ok {
-		return false
-	}
-	if me, ok := out.(*pactor.MessageEnvelope); ok && me.Sender.Address != c.addr {
-		c.owe(me.Sender.Address)
-	}
-	c.sys.Root.Send(pid, out)
-	c.ctr.add(CReceived, 1)
-	return true
-}
-
 // fastDecode decodes a common envelope: the target's id and what to hand to
 // it (the message, or a *pactor.MessageEnvelope with the sender).
 func (c *Core) fastDecode(data []byte) (targetPID *pactor.PID, out any, ok bool) {
