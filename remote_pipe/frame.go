@@ -176,9 +176,10 @@ type frameReader struct {
 	maxData int
 	skip    int    // payload bytes still in br from the last frame
 	scratch []byte // payloads longer than br's buffer
-	// small counts the frames in a row that needed at most half of an
-	// oversized scratch (see maxKeptScratch).
+	// small counts the frames in a row that did not need an oversized
+	// scratch (see maxKeptScratch).
 	small int
+	peak  int // the largest payload read through scratch
 }
 
 // readBufSize: frames up to this size are handed out straight from the
@@ -195,11 +196,12 @@ func newFrameReader(r io.Reader, maxData, bufSize int) *frameReader {
 
 // maxKeptScratch: a scratch buffer up to this size is kept for good. A
 // bigger one (frames that big come in a steady stream under load: the
-// sender coalesces what queued while its last write was in flight) is kept
-// while the frames need it, and let go after scratchKeepFrames frames in a
-// row that needed at most half of it. Growing it again for every frame
-// cost, per event of a stream of 1-2 MB frames, about 200 bytes allocated
-// and most of the receiver's garbage collection.
+// sender coalesces what queued while its last write was in flight, so frame
+// sizes vary from a few KB to MBs) is kept while frames need a scratch
+// buffer at all, and let go after scratchKeepFrames frames in a row that
+// fit in the read buffer. Growing it again for every big frame cost, per
+// event of a stream of 1-2 MB frames, about 200 bytes allocated and most
+// of the receiver's garbage collection.
 const (
 	maxKeptScratch    = 1 << 20
 	scratchKeepFrames = 64
@@ -240,8 +242,8 @@ func (fr *frameReader) next() (kind byte, payload []byte, err error) {
 	}
 	n := int(n64)
 	_, _ = fr.br.Discard(frameHeaderLen)
-	if c := cap(fr.scratch); c > maxKeptScratch {
-		if n > c/2 {
+	if cap(fr.scratch) > maxKeptScratch {
+		if n > fr.br.Size() {
 			fr.small = 0
 		} else if fr.small++; fr.small >= scratchKeepFrames {
 			fr.scratch, fr.small = nil, 0
@@ -256,11 +258,13 @@ func (fr *frameReader) next() (kind byte, payload []byte, err error) {
 		return kind, payload, nil
 	}
 	// Grow with what actually arrives, not with what the header claims: a
-	// hostile length costs at most twice the bytes really sent.
+	// hostile length costs at most twice the bytes really sent (or the
+	// largest frame that really came before, peak: a buffer let go is
+	// grown again in one step, not by doubling from readBufSize).
 	buf := fr.scratch[:0]
 	for len(buf) < n {
 		have := len(buf)
-		want := min(n, max(2*have, readBufSize, cap(buf))) // a kept buffer is filled at once
+		want := min(n, max(2*have, readBufSize, cap(buf), fr.peak)) // a kept buffer is filled at once
 		buf = slices.Grow(buf, want-have)[:want]
 		if got, err := io.ReadFull(fr.br, buf[have:]); err != nil {
 			fr.scratch = buf[:0]
@@ -268,6 +272,7 @@ func (fr *frameReader) next() (kind byte, payload []byte, err error) {
 		}
 	}
 	fr.scratch = buf
+	fr.peak = max(fr.peak, n)
 	return kind, buf, nil
 }
 

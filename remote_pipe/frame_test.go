@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 	"testing/iotest"
 
@@ -175,13 +176,14 @@ func TestFrameReaderPassesReadErrors(t *testing.T) {
 }
 
 // A stream of frames bigger than maxKeptScratch reuses one scratch buffer
-// (growing it for each frame was most of a busy receiver's allocations);
-// the buffer is let go once scratchKeepFrames frames in a row needed at most
-// half of it, and then grown again when a big frame comes.
+// (growing it for each frame was most of a busy receiver's allocations),
+// also when frames of all sizes alternate; the buffer is let go once
+// scratchKeepFrames frames in a row fit in the read buffer, and then grown
+// again, in one step, when a big frame comes.
 func TestFrameReaderKeepsScratchWhileNeeded(t *testing.T) {
 	bigA := bytes.Repeat([]byte("a"), 3*maxKeptScratch)
 	bigB := bytes.Repeat([]byte("b"), 3*maxKeptScratch-7)
-	half := bytes.Repeat([]byte("h"), 3*maxKeptScratch/2+1) // more than half of bigA's buffer
+	mid := bytes.Repeat([]byte("h"), readBufSize+1) // needs the scratch buffer, much less than its size
 	var stream bytes.Buffer
 	stream.Write(dataFrame(bigA))
 	for range 4 { // AllocsPerRun(3, ...) below runs its function 4 times
@@ -189,11 +191,11 @@ func TestFrameReaderKeepsScratchWhileNeeded(t *testing.T) {
 		stream.Write(dataFrame(bigA))
 	}
 	stream.Write(dataFrame(bigB))
-	stream.Write(dataFrame(half))
+	stream.Write(dataFrame(mid))
 	for range scratchKeepFrames - 1 {
 		stream.Write(dataFrame([]byte("small")))
 	}
-	stream.Write(dataFrame(bigA)) // the counter was reset by half: still kept
+	stream.Write(dataFrame(bigA)) // the counter was reset by mid: still kept
 	for range scratchKeepFrames {
 		stream.Write(dataFrame([]byte("small")))
 	}
@@ -213,7 +215,7 @@ func TestFrameReaderKeepsScratchWhileNeeded(t *testing.T) {
 	allocs := testing.AllocsPerRun(3, func() { read(bigB); read(bigA) })
 	assert.Zero(t, allocs, "big frames after the first reuse its buffer")
 	read(bigB)
-	read(half)
+	read(mid)
 	for range scratchKeepFrames - 1 {
 		read([]byte("small"))
 	}
@@ -223,7 +225,11 @@ func TestFrameReaderKeepsScratchWhileNeeded(t *testing.T) {
 		read([]byte("small"))
 	}
 	assert.Zero(t, cap(fr.scratch), "let go after %d small frames", scratchKeepFrames)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	read(bigB)
+	runtime.ReadMemStats(&after)
+	assert.LessOrEqual(t, after.Mallocs-before.Mallocs, uint64(2), "grown again in one step to the size big frames had")
 	_, _, err := fr.next()
 	assert.ErrorIs(t, err, io.EOF)
 }
