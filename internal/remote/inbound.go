@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -48,6 +49,22 @@ func (c *Core) Receive(batch []byte) error {
 	)
 	n := 0
 	for len(batch) > 0 {
+		if le := c.fast.lastEnv.Load(); le != nil && bytes.HasPrefix(batch, le.field) {
+			// A run of the envelope the decoder last recognised (see
+			// fastIn.lastEnv): what the loop below would find, field by
+			// field, without parsing it.
+			k := 0
+			for n < c.cfg.MaxEnvelopes && bytes.HasPrefix(batch, le.field) {
+				batch = batch[len(le.field):]
+				k++
+				n++
+			}
+			c.queueN(&run, le.pid, le.ev, k)
+			if n < c.cfg.MaxEnvelopes || len(batch) == 0 {
+				continue
+			}
+			// At the limit: what follows is refused below.
+		}
 		num, typ, tl := protowire.ConsumeTag(batch)
 		if tl < 0 {
 			c.done(&run)

@@ -85,6 +85,23 @@ func (c *Core) queue(r *inRun, pid *pactor.PID, msg any) {
 	r.n++
 }
 
+// queueN queues msg for pid k times.
+func (c *Core) queueN(r *inRun, pid *pactor.PID, msg any, k int) {
+	for k > 0 {
+		if r.n < 2 || r.pid != pid || r.n == runLen {
+			c.queue(r, pid, msg) // starts a run, or delivers this one and starts the next
+			k--
+			continue
+		}
+		m := min(k, runLen-r.n)
+		for i := r.n; i < r.n+m; i++ {
+			r.buf[i] = msg
+		}
+		r.n += m
+		k -= m
+	}
+}
+
 // flush delivers the run (the messages stay in order: FIFO per target).
 func (c *Core) flush(r *inRun) {
 	switch r.n {

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -19,7 +20,8 @@ import (
 type recMailbox struct {
 	mu    sync.Mutex
 	calls []string
-	runs  bool // implement PostUserMessages (see runMailbox)
+	msgs  []string // every user message, in order
+	runs  bool     // implement PostUserMessages (see runMailbox)
 }
 
 func msgName(m any) string {
@@ -44,7 +46,19 @@ func (r *recMailbox) got() []string {
 	return append([]string(nil), r.calls...)
 }
 
-func (r *recMailbox) PostUserMessage(m any)                                     { r.add("user " + msgName(m)) }
+func (r *recMailbox) PostUserMessage(m any) {
+	r.add("user " + msgName(m))
+	r.mu.Lock()
+	r.msgs = append(r.msgs, msgName(m))
+	r.mu.Unlock()
+}
+
+func (r *recMailbox) messages() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.msgs...)
+}
+
 func (r *recMailbox) PostSystemMessage(m any)                                   { r.add("sys " + msgName(m)) }
 func (r *recMailbox) RegisterHandlers(pactor.MessageInvoker, pactor.Dispatcher) {}
 func (r *recMailbox) Start()                                                    {}
@@ -59,6 +73,11 @@ func (r runMailbox) PostUserMessages(msgs []any) {
 		s += " " + msgName(m)
 	}
 	r.add(s)
+	r.mu.Lock()
+	for _, m := range msgs {
+		r.msgs = append(r.msgs, msgName(m))
+	}
+	r.mu.Unlock()
 }
 
 func spawnRec(t *testing.T, n *node, id string, runs bool) *recMailbox {
@@ -73,7 +92,7 @@ func spawnRec(t *testing.T, n *node, id string, runs bool) *recMailbox {
 	_, err := n.sys.Root.SpawnNamed(props, id)
 	require.NoError(t, err)
 	require.Equal(t, []string{"sys *actor.Started"}, r.got())
-	r.calls = nil
+	r.calls, r.msgs = nil, nil
 	return r
 }
 
@@ -203,4 +222,84 @@ func TestReceiveRunsToMachine(t *testing.T) {
 	assert.Equal(t, map[string]any{"n": float64(0), "ok": float64(batches * per), "bad": float64(0)}, map[string]any(snap.Context),
 		"A and B arrived in order: each guard held")
 	assert.Zero(t, stats.BadEvents.Load())
+}
+
+// TestReceiveRepeatedEnvelopes: runs of the envelope the decoder last
+// recognised (Receive matches them without parsing) deliver exactly what
+// parsing each one would, in order, whatever comes between them, in
+// batches of random mixes; and the batch limit counts them like any other.
+func TestReceiveRepeatedEnvelopes(t *testing.T) {
+	net := newNet()
+	b := newNode(t, net, "b")
+	runs := spawnRec(t, b, "runs", true)
+	plain := spawnRec(t, b, "plain", false)
+	type kind struct {
+		data   []byte
+		target *recMailbox
+		name   string
+	}
+	field := func(target, typ string, payload []byte, sender *pactor.PID) []byte {
+		env, err := proto.Encode(pactor.NewPID(b.addr, target), sender, &proto.Event{Type: typ, Payload: payload})
+		require.NoError(t, err)
+		data, err := proto.AppendBatch(nil, []*proto.Envelope{env})
+		require.NoError(t, err)
+		return data
+	}
+	kinds := []kind{
+		{field("runs", "A", nil, nil), runs, "A"},
+		{field("runs", "B", nil, nil), runs, "B"},
+		{field("plain", "A", nil, nil), plain, "A"},
+		{field("runs", "A", []byte(`{"x":1}`), nil), runs, "A"},
+		{field("runs", "A", nil, pactor.NewPID(b.addr, "plain")), runs, "env:A"},
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var wantRuns, wantPlain []string
+	for range 200 {
+		var data []byte
+		for range rng.IntN(600) {
+			k := kinds[0] // mostly the repeated one, in runs of any length
+			if rng.IntN(10) == 0 {
+				k = kinds[rng.IntN(len(kinds))]
+			}
+			data = append(data, k.data...)
+			if k.target == runs {
+				wantRuns = append(wantRuns, k.name)
+			} else {
+				wantPlain = append(wantPlain, k.name)
+			}
+		}
+		require.NoError(t, b.core.Receive(data))
+	}
+	assert.Equal(t, wantRuns, runs.messages())
+	assert.Equal(t, wantPlain, plain.messages())
+	require.NotNil(t, b.core.fast.lastEnv.Load(), "the repeated envelope was recognised")
+
+	t.Run("batch limit", func(t *testing.T) {
+		c := newNode(t, net, "c", func(c *Config) { c.MaxEnvelopes = 5 })
+		r := spawnRec(t, c, "runs", true)
+		env, err := proto.Encode(pactor.NewPID(c.addr, "runs"), nil, &proto.Event{Type: "A"})
+		require.NoError(t, err)
+		for _, tc := range []struct {
+			n, delivered int
+			fail         bool
+		}{{5, 5, false}, {6, 5, true}, {4, 4, false}, {12, 5, true}, {5, 5, false}} {
+			envs := make([]*proto.Envelope, tc.n)
+			for i := range envs {
+				envs[i] = env
+			}
+			data, err := proto.AppendBatch(nil, envs)
+			require.NoError(t, err)
+			before := c.core.Stats()
+			got0 := len(r.messages())
+			err = c.core.Receive(data)
+			if tc.fail {
+				require.ErrorIs(t, err, proto.ErrTooLarge, "%d envelopes", tc.n)
+			} else {
+				require.NoError(t, err, "%d envelopes", tc.n)
+			}
+			assert.Equal(t, tc.delivered, len(r.messages())-got0, "%d envelopes", tc.n)
+			assert.Equal(t, uint64(tc.delivered), c.core.Stats().Received-before.Received)
+		}
+		require.NotNil(t, c.core.fast.lastEnv.Load(), "the limit was reached on the repeated-envelope path")
+	})
 }
