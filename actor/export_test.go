@@ -28,6 +28,31 @@ func RunCaseStepCache(data []byte) (first, second CaseResult) {
 	return run1.result(), second
 }
 
+// RunCaseInPlace is RunCaseStepCache with the machine actor's way of
+// stepping (stepInPlace): the first run mostly takes the uncached path, the
+// second one the cached one.
+func RunCaseInPlace(data []byte) (first, second CaseResult) {
+	v, err := parseJSON(data)
+	if err != nil {
+		r := CaseResult{Steps: []CaseStep{}, Error: "config: " + err.Error()}
+		return r, r
+	}
+	run1 := &caseRun{inPlace: true}
+	m, events := run1.load(v, nil)
+	if run1.err != "" {
+		return run1.result(), run1.result()
+	}
+	for _, run := range []*caseRun{run1, {inPlace: true}} {
+		it := m.NewInterpreter()
+		it.cacheAfter = 0
+		run.play(it, events)
+		if run != run1 {
+			second = run.result()
+		}
+	}
+	return run1.result(), second
+}
+
 // StepCacheStats reports how many configurations m has interned (0 when
 // its step cache is off).
 func StepCacheStats(m *Machine) (configs int) {

@@ -185,7 +185,8 @@ func FuzzInterpreter(f *testing.F) {
 // interpreter on the step cache gives exactly what the plain interpreter
 // gives, step for step, snapshots (configuration order and history
 // included) and effects, while the cache fills (first pass) and when it
-// replays (second pass, another interpreter).
+// replays (second pass, another interpreter); so does one stepped as the
+// machine actor steps (stepInPlace).
 func FuzzStepCache(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
 	f.Add([]byte("history from inside the parent, parallel regions, reenter"))
@@ -200,8 +201,10 @@ func FuzzStepCache(f *testing.F) {
 		plain := newTestInterpreter(m, false)
 		for pass := range 2 {
 			cached := newTestInterpreter(m, true)
+			inPlace := newTestInterpreter(m, true)
 			ps, pe := plain.Start()
 			cs, ce := cached.Start()
+			is, _ := inPlace.Start()
 			if want, got := stepTrace(ps, pe), stepTrace(cs, ce); want != got {
 				t.Fatalf("pass %d, start:\nwant %s\ngot  %s", pass, want, got)
 			}
@@ -210,6 +213,10 @@ func FuzzStepCache(f *testing.F) {
 				cs, ce = cached.Step(cs, Event{Type: ev})
 				if want, got := stepTrace(ps, pe), stepTrace(cs, ce); want != got {
 					t.Fatalf("pass %d, event %d (%s):\nwant %s\ngot  %s", pass, i, ev, want, got)
+				}
+				ie := inPlace.stepInPlace(&is, Event{Type: ev}, inPlace.eventID(ev))
+				if want, got := stepTrace(ps, pe), stepTrace(is, ie); want != got {
+					t.Fatalf("pass %d, event %d (%s), in place:\nwant %s\ngot  %s", pass, i, ev, want, got)
 				}
 			}
 		}

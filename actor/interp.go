@@ -169,28 +169,66 @@ func (it *Interpreter) Step(s Snapshot, ev Event) (Snapshot, []Effect) {
 		return s, it.effects
 	}
 	id := it.m.evTable.lookup(ev.Type)
-	if s.c != nil && s.Context != nil {
-		// The step cache (stepcache.go).
-		slot := id
-		if id < 0 {
-			slot = it.m.unknownSlot(ev.Type)
-		}
-		if slot >= 0 {
-			if r := s.c.next[slot].Load(); r != nil && r.to != nil {
-				if len(r.effects) > 0 {
-					it.effects = append(it.effects, r.effects...)
-				}
-				to := r.to
-				return Snapshot{Status: r.status, Context: s.Context, Error: s.Error, m: s.m, active: to.active, hist: to.hist, c: to}, it.effects
-			}
-		}
+	if r := it.cachedStep(&s, id, ev.Type); r != nil {
+		to := r.to
+		return Snapshot{Status: r.status, Context: s.Context, Error: s.Error, m: s.m, active: to.active, hist: to.hist, c: to}, it.effects
 	}
+	return it.uncachedStep(s, ev, id), it.effects
+}
+
+// cachedStep is the step cache's (stepcache.go) macrostep for event id (of
+// type evType) from the active snapshot s of its machine, its effects
+// appended to it.effects; nil when the cache does not have it.
+func (it *Interpreter) cachedStep(s *Snapshot, id int32, evType string) *stepResult {
+	if s.c == nil || s.Context == nil {
+		return nil
+	}
+	slot := id
+	if id < 0 {
+		slot = it.m.unknownSlot(evType)
+	}
+	if slot < 0 {
+		return nil
+	}
+	r := s.c.next[slot].Load()
+	if r == nil || r.to == nil {
+		return nil
+	}
+	if len(r.effects) > 0 {
+		it.effects = append(it.effects, r.effects...)
+	}
+	return r
+}
+
+// stepInPlace is Step(*s, ev) for the machine actor, with the event's id
+// (eventID) already known: *s becomes the snapshot Step returns (only once
+// the macrostep is done), without copying it in and out, and only the
+// fields that change are written on a step cache hit.
+func (it *Interpreter) stepInPlace(s *Snapshot, ev Event, id int32) []Effect {
+	it.effects = it.effects[:0]
+	if s.m == it.m && s.Status == StatusActive {
+		if r := it.cachedStep(s, id, ev.Type); r != nil {
+			to := r.to
+			s.Status, s.active, s.hist, s.c = r.status, to.active, to.hist, to
+			return it.effects
+		}
+		*s = it.uncachedStep(*s, ev, id)
+		return it.effects
+	}
+	var effects []Effect
+	*s, effects = it.Step(*s, ev)
+	return effects
+}
+
+// uncachedStep is Step of event ev (id: its id) from the active snapshot s
+// of its machine, without the step cache.
+func (it *Interpreter) uncachedStep(s Snapshot, ev Event, id int32) Snapshot {
 	it.load(&s)
 	it.cur.ev, it.cur.id = ev, id
 	it.impure = false
 	if err := it.safeMacrostep(); err != nil {
 		it.slow++
-		return it.fail(s, err), it.effects
+		return it.fail(s, err)
 	}
 	out := it.commit(&s)
 	it.slow++
@@ -203,7 +241,7 @@ func (it *Interpreter) Step(s Snapshot, ev Event) (Snapshot, []Effect) {
 			it.remember(s.c, slot, out.c, out.Status)
 		}
 	}
-	return out, it.effects
+	return out
 }
 
 // foreign is Step's answer for a snapshot of another machine or a zero one.
@@ -228,6 +266,7 @@ func (it *Interpreter) safeMacrostep() (err error) {
 	return it.macrostep()
 }
 
+// eventID is the id of an event type in the machine (-1: none).
 func (it *Interpreter) eventID(t string) int32 { return it.m.evTable.lookup(t) }
 
 func sameSlice(a, b []int32) bool {

@@ -109,6 +109,16 @@ type stepper interface {
 	Step(s Snapshot, ev Event) (Snapshot, []Effect)
 }
 
+// inPlaceStepper is the actor's fast path into an *Interpreter: the
+// snapshot is stepped where the actor keeps it, and the event type's id is
+// looked up only when the type changes.
+type inPlaceStepper interface {
+	stepInPlace(s *Snapshot, ev Event, id int32) []Effect
+	eventID(t string) int32
+}
+
+var _ inPlaceStepper = (*Interpreter)(nil)
+
 func machineProps(machineID string, newStepper func() stepper, cfg machineConfig) *pactor.Props {
 	if cfg.stats == nil {
 		cfg.stats = &MachineStats{}
@@ -129,14 +139,18 @@ type machineActor struct {
 	newStepper func() stepper
 	cfg        machineConfig
 
-	it      stepper
-	snap    Snapshot
-	system  *pactor.ActorSystem
-	self    *pactor.PID
-	log     *slog.Logger
-	sched   *scheduler.TimerScheduler
-	sendCtx context.Context
-	stop    context.CancelFunc
+	it   stepper
+	fast inPlaceStepper // it, when it has the fast path
+	snap Snapshot
+	// The id (fast.eventID) of the type of the last event.
+	lastType string
+	lastID   int32
+	system   *pactor.ActorSystem
+	self     *pactor.PID
+	log      *slog.Logger
+	sched    *scheduler.TimerScheduler
+	sendCtx  context.Context
+	stop     context.CancelFunc
 
 	// Timers by TimerID. gen tells a live firing from a stale one: a timer
 	// cancelled (or restarted) after its message was queued must not fire.
@@ -225,6 +239,7 @@ func (a *machineActor) start(ctx pactor.Context) {
 	a.timers = make(map[string]maTimer)
 	a.sends = make(map[uint64]scheduler.CancelFunc)
 	a.it = a.newStepper()
+	a.fast, _ = a.it.(inPlaceStepper)
 
 	init := Event{Type: "xstate.init"}
 	effects := a.step(&init, true)
@@ -261,9 +276,15 @@ func (a *machineActor) handle(ctx pactor.Context, ev Event) {
 func (a *machineActor) step(ev *Event, start bool) []Effect {
 	defer a.recoverStep(ev)
 	var effects []Effect
-	if start {
+	switch {
+	case start:
 		a.snap, effects = a.it.Start()
-	} else {
+	case a.fast != nil:
+		if ev.Type != a.lastType {
+			a.lastType, a.lastID = ev.Type, a.fast.eventID(ev.Type)
+		}
+		effects = a.fast.stepInPlace(&a.snap, *ev, a.lastID)
+	default:
 		a.snap, effects = a.it.Step(a.snap, *ev)
 	}
 	return effects

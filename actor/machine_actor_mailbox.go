@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 
 	pactor "github.com/asynkron/protoactor-go/actor"
+
+	"github.com/xorc-dev/xorc/proto"
 )
 
 // BatchMailbox returns a proto.actor MailboxProducer whose mailboxes hand
@@ -144,6 +146,55 @@ func (m *batchMailbox) PostUserMessage(message any) {
 	if start {
 		m.dispatcher.Schedule(m.process)
 	}
+}
+
+// PostUserMessages queues msgs in order: what PostUserMessage of each would
+// do, under one lock (the cross-process transports deliver a decoded batch's
+// run of messages for one actor this way). msgs is not retained.
+func (m *batchMailbox) PostUserMessages(msgs []any) {
+	for i, msg := range msgs {
+		if unpacked(msg) { // rare: PostUserMessage unpacks it
+			m.PostUserMessages(msgs[:i])
+			m.PostUserMessage(msg)
+			m.PostUserMessages(msgs[i+1:])
+			return
+		}
+	}
+	if len(msgs) == 0 {
+		return
+	}
+	m.mu.Lock()
+	for len(msgs) > 0 {
+		t := m.tail
+		if t == nil || t.n == segmentSize {
+			t = m.newSegment()
+		}
+		k := copy(t.msgs[t.n:], msgs)
+		t.n += k
+		m.queued += k
+		msgs = msgs[k:]
+	}
+	start := !m.scheduled
+	m.scheduled = true
+	m.mu.Unlock()
+	if start {
+		m.dispatcher.Schedule(m.process)
+	}
+}
+
+// unpacked reports whether PostUserMessage queues the messages msg holds
+// besides msg itself (a MessageBatch, or an envelope holding one).
+func unpacked(msg any) bool {
+	switch b := msg.(type) {
+	case *proto.Event, *Event, Event:
+		return false
+	case pactor.MessageBatch:
+		return true
+	case *pactor.MessageEnvelope:
+		_, ok := b.Message.(pactor.MessageBatch)
+		return ok
+	}
+	return false
 }
 
 // newSegment appends an empty segment to the chain (under mu).

@@ -302,3 +302,108 @@ func TestMachineActorPublishesToMidStreamSubscriber(t *testing.T) {
 	want = append(want, "last")
 	assert.Equal(t, want, after)
 }
+
+// TestBatchMailboxPostUserMessages: a run posted at once arrives in order,
+// after what was posted before and before what is posted after, across
+// segment boundaries (a partly filled tail, runs longer than a segment),
+// from several producers mixing runs and single posts; a MessageBatch in a
+// run is unpacked where it stands, as PostUserMessage does.
+func TestBatchMailboxPostUserMessages(t *testing.T) {
+	type msg struct{ p, i int }
+	run := func(p, from, n int) []any {
+		out := make([]any, n)
+		for k := range out {
+			out[k] = msg{p, from + k}
+		}
+		return out
+	}
+	t.Run("segment boundaries", func(t *testing.T) {
+		inv := &recInvoker{}
+		m := newTestMailbox(t, inv, 300)
+		block := make(chan struct{})
+		var once sync.Once
+		inv.onUser = func(any) { once.Do(func() { <-block }) } // everything below queues behind the first
+		i := 0
+		m.PostUserMessage(msg{0, i})
+		i++
+		for _, n := range []int{segmentSize - 3, 5, 0, 1, 2*segmentSize + 7, segmentSize} {
+			m.PostUserMessages(run(0, i, n))
+			i += n
+			m.PostUserMessage(msg{0, i})
+			i++
+		}
+		assert.Equal(t, i, m.UserMessageCount())
+		close(block)
+		waitUsers(t, inv, i)
+		got := inv.users()
+		require.Len(t, got, i, "nothing lost or delivered twice")
+		for k, g := range got {
+			require.Equal(t, msg{0, k}, g)
+		}
+	})
+	t.Run("producers mixing runs and single posts", func(t *testing.T) {
+		inv := &recInvoker{}
+		m := newTestMailbox(t, inv, 300)
+		const producers, per = 4, 3000
+		var wg sync.WaitGroup
+		for p := range producers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < per; {
+					n := min(1+(i*7+p)%300, per-i)
+					if n%3 == 0 {
+						m.PostUserMessage(msg{p, i})
+						n = 1
+					} else {
+						m.PostUserMessages(run(p, i, n))
+					}
+					i += n
+				}
+			}()
+		}
+		wg.Wait()
+		waitUsers(t, inv, producers*per)
+		got := inv.users()
+		require.Len(t, got, producers*per)
+		next := make([]int, producers)
+		for _, g := range got {
+			mm := g.(msg)
+			require.Equal(t, next[mm.p], mm.i, "producer %d out of order", mm.p)
+			next[mm.p]++
+		}
+	})
+	t.Run("message batch in a run", func(t *testing.T) {
+		inv := &recInvoker{}
+		m := newTestMailbox(t, inv, 300)
+		b := batchOf{"x", "y"}
+		env := &pactor.MessageEnvelope{Message: batchOf{"z"}}
+		m.PostUserMessages([]any{"a", b, "c", env, "d"})
+		waitUsers(t, inv, 8)
+		assert.Equal(t, []any{"a", "x", "y", b, "c", "z", env, "d"}, inv.users())
+	})
+}
+
+// TestBatchMailboxPostUserMessagesSuspended: a run posted to a suspended
+// mailbox waits like single messages do, and is delivered in order, after
+// the system messages, once the mailbox is resumed.
+func TestBatchMailboxPostUserMessagesSuspended(t *testing.T) {
+	inv := &recInvoker{}
+	m := newTestMailbox(t, inv, 300)
+	m.PostSystemMessage(&pactor.SuspendMailbox{})
+	m.PostUserMessages([]any{"a", "b"})
+	stop := &pactor.Stop{}
+	m.PostSystemMessage(stop)
+	require.Eventually(t, func() bool { return len(inv.systems()) == 1 }, 5*time.Second, time.Millisecond,
+		"system messages go through a suspended mailbox")
+	time.Sleep(20 * time.Millisecond)
+	assert.Empty(t, inv.users(), "no user message while suspended")
+	assert.Equal(t, 2, m.UserMessageCount())
+	m.PostUserMessages([]any{"c"})
+	m.PostSystemMessage(&pactor.ResumeMailbox{})
+	waitUsers(t, inv, 3)
+	assert.Equal(t, []any{"a", "b", "c"}, inv.users())
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	assert.Equal(t, []any{stop, "a", "b", "c"}, inv.log)
+}

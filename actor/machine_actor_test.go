@@ -435,3 +435,56 @@ func TestMachineActorPublishesOnlyToListeners(t *testing.T) {
 	defer mu.Unlock()
 	assert.Equal(t, []string{"B"}, got, "a subscriber that arrives later gets every later change")
 }
+
+// TestMachineActorStepsLikeStep: the machine actor's fast path (the
+// snapshot stepped in place, the event type's id kept while the type does
+// not change) answers every request with the snapshot Interpreter.Step
+// gives for the same events: types that repeat, alternate, are unknown to
+// the machine, arrive as *proto.Event or Event, with data, and after the
+// machine is done.
+func TestMachineActorStepsLikeStep(t *testing.T) {
+	m, err := LoadJSON([]byte(`{"id": "t", "initial": "a", "context": {"n": 0}, "states": {
+		"a": {"on": {"T": "b", "N": {"actions": {"type": "xorc.increment", "params": {"key": "n"}}}}},
+		"b": {"on": {"T": "a", "U": "c", "N": {"actions": {"type": "xorc.increment", "params": {"key": "n", "by": 10}}}}},
+		"c": {"on": {"F": "done", "T": "a"}},
+		"done": {"type": "final"}}}`), nil)
+	require.NoError(t, err)
+	system := pactor.NewActorSystem(pactor.WithLoggerFactory(quiet))
+	defer system.Shutdown()
+	pid := system.Root.Spawn(MachineProps("m1", m))
+	ref := m.NewInterpreter()
+	want, _ := ref.Start()
+
+	// More than stepCacheAfter events first, so that the rest also runs
+	// through the machine's step cache.
+	var types []string
+	warm := 2 * stepCacheAfter
+	warm += (10 - warm%10) % 10 // whole pairs of rounds of five: back in a
+	for i := range warm {
+		types = append(types, []string{"T", "T", "X", "T", "N"}[i%5])
+	}
+	types = append(types, "T", "T", "N", "N", "T", "N", "X", "X", "T", "U", "N", "T", "U", "Y", "F", "T", "N")
+	for i, typ := range types {
+		var msg any = Event{Type: typ}
+		switch i % 3 {
+		case 1:
+			msg = &proto.Event{Type: typ}
+		case 2:
+			msg = &proto.Event{Type: typ, Payload: []byte(`{"k": 1}`)}
+		}
+		ev, err := EventFromWire(&proto.Event{Type: typ})
+		require.NoError(t, err)
+		if i%3 == 2 {
+			ev.Data = map[string]any{"k": 1.0}
+		}
+		want, _ = ref.Step(want, ev)
+		res, err := system.Root.RequestFuture(pid, msg, 5*time.Second).Result()
+		require.NoError(t, err)
+		got := res.(*Reply).Snapshot
+		require.Equal(t, want.Value(), got.Value(), "event %d (%s)", i, typ)
+		require.Equal(t, want.Status, got.Status, "event %d (%s)", i, typ)
+		require.Equal(t, want.Context, got.Context, "event %d (%s)", i, typ)
+	}
+	assert.Equal(t, StatusDone, want.Status, "the sequence reached the final state")
+	assert.Positive(t, StepCacheStats(m), "the step cache was on")
+}

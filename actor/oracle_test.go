@@ -474,6 +474,31 @@ func TestOracleGoldenStepCache(t *testing.T) {
 	}
 }
 
+// TestOracleGoldenInPlace replays the corpus as the machine actor steps
+// (Interpreter.stepInPlace, the snapshot updated where it is kept): twice
+// on one machine with the step cache on, like TestOracleGoldenStepCache.
+func TestOracleGoldenInPlace(t *testing.T) {
+	rep := &reporter{detailed: 15}
+	for _, load := range []func(testing.TB) corpus{loadHand, loadGenerated, loadBenchCorpus} {
+		c := load(t)
+		t.Run(c.name, func(t *testing.T) {
+			st := replay(t, c, rep, func(raw json.RawMessage) (res []actor.CaseResult, panicked string) {
+				defer func() {
+					if r := recover(); r != nil {
+						panicked = fmt.Sprint(r)
+					}
+				}()
+				first, second := actor.RunCaseInPlace(raw)
+				return []actor.CaseResult{first, second}, ""
+			})
+			t.Logf("%s: %d runs, %d steps compared", c.name, st.cases, st.steps)
+		})
+	}
+	if n := rep.failures.Load(); n > 0 {
+		t.Errorf("%d cases differ from XState when stepped in place", n)
+	}
+}
+
 // TestOracleCorpus checks the corpus itself: consistent files, unique names,
 // overrides that say why, and generated cases that are exactly what the
 // committed generator produces for the recorded seed (otherwise the goldens

@@ -140,9 +140,10 @@ func RunOracleJSONL(r io.Reader, w io.Writer) error {
 
 // caseRun is a case's result with the exact clock values (ms, float64).
 type caseRun struct {
-	steps []CaseStep
-	nows  []float64
-	err   string
+	steps   []CaseStep
+	nows    []float64
+	err     string
+	inPlace bool // step with stepInPlace, as the machine actor does (tests)
 }
 
 func (r *caseRun) result() CaseResult {
@@ -210,6 +211,7 @@ type simTimer struct {
 // caseRunner is the simulated actor + SimulatedClock of the oracle.
 type caseRunner struct {
 	it        *Interpreter
+	inPlace   bool
 	snap      Snapshot
 	now       float64
 	timers    []simTimer     // by deadline, then scheduling order (seq)
@@ -321,7 +323,7 @@ func (run *caseRun) load(v any, a *loadArena) (*Machine, []any) {
 
 // play runs the events on a new actor of the interpreter's machine.
 func (run *caseRun) play(it *Interpreter, events []any) {
-	r := &caseRunner{it: it, timerMap: map[string]int{}}
+	r := &caseRunner{it: it, inPlace: run.inPlace, timerMap: map[string]int{}}
 	snap, effects := r.it.Start()
 	r.snap = snap
 	r.apply(effects)
@@ -385,6 +387,10 @@ func (r *caseRunner) record(run *caseRun, event []byte, extraErr string) {
 // send delivers an event to the machine (ignored once it stopped).
 func (r *caseRunner) send(ev Event) {
 	if r.snap.Status != StatusActive {
+		return
+	}
+	if r.inPlace {
+		r.apply(r.it.stepInPlace(&r.snap, ev, r.it.eventID(ev.Type)))
 		return
 	}
 	snap, effects := r.it.Step(r.snap, ev)

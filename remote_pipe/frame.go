@@ -176,6 +176,10 @@ type frameReader struct {
 	maxData int
 	skip    int    // payload bytes still in br from the last frame
 	scratch []byte // payloads longer than br's buffer
+	// small counts the frames in a row that did not need an oversized
+	// scratch (see maxKeptScratch).
+	small int
+	peak  int // the largest payload read through scratch
 }
 
 // readBufSize: frames up to this size are handed out straight from the
@@ -190,9 +194,18 @@ func newFrameReader(r io.Reader, maxData, bufSize int) *frameReader {
 	return &frameReader{br: bufio.NewReaderSize(r, bufSize), maxData: maxData}
 }
 
-// maxKeptScratch: a scratch buffer grown past this for one big frame is not
-// kept for the next.
-const maxKeptScratch = 1 << 20
+// maxKeptScratch: a scratch buffer up to this size is kept for good. A
+// bigger one (frames that big come in a steady stream under load: the
+// sender coalesces what queued while its last write was in flight, so frame
+// sizes vary from a few KB to MBs) is kept while frames need a scratch
+// buffer at all, and let go after scratchKeepFrames frames in a row that
+// fit in the read buffer. Growing it again for every big frame cost, per
+// event of a stream of 1-2 MB frames, about 200 bytes allocated and most
+// of the receiver's garbage collection.
+const (
+	maxKeptScratch    = 1 << 20
+	scratchKeepFrames = 64
+)
 
 // next reads one frame. The payload is valid until the next call. At a
 // clean end of stream between frames it returns io.EOF; a frame that breaks
@@ -202,9 +215,6 @@ func (fr *frameReader) next() (kind byte, payload []byte, err error) {
 	if fr.skip > 0 {
 		_, _ = fr.br.Discard(fr.skip) // bytes already buffered: cannot fail
 		fr.skip = 0
-	}
-	if cap(fr.scratch) > maxKeptScratch {
-		fr.scratch = nil
 	}
 	h, err := fr.br.Peek(frameHeaderLen)
 	if err != nil {
@@ -232,6 +242,13 @@ func (fr *frameReader) next() (kind byte, payload []byte, err error) {
 	}
 	n := int(n64)
 	_, _ = fr.br.Discard(frameHeaderLen)
+	if cap(fr.scratch) > maxKeptScratch {
+		if n > fr.br.Size() {
+			fr.small = 0
+		} else if fr.small++; fr.small >= scratchKeepFrames {
+			fr.scratch, fr.small = nil, 0
+		}
+	}
 	if n <= fr.br.Size() {
 		payload, err = fr.br.Peek(n)
 		if err != nil {
@@ -241,11 +258,13 @@ func (fr *frameReader) next() (kind byte, payload []byte, err error) {
 		return kind, payload, nil
 	}
 	// Grow with what actually arrives, not with what the header claims: a
-	// hostile length costs at most twice the bytes really sent.
+	// hostile length costs at most twice the bytes really sent (or the
+	// largest frame that really came before, peak: a buffer let go is
+	// grown again in one step, not by doubling from readBufSize).
 	buf := fr.scratch[:0]
 	for len(buf) < n {
 		have := len(buf)
-		want := min(n, max(2*have, readBufSize))
+		want := min(n, max(2*have, readBufSize, cap(buf), fr.peak)) // a kept buffer is filled at once
 		buf = slices.Grow(buf, want-have)[:want]
 		if got, err := io.ReadFull(fr.br, buf[have:]); err != nil {
 			fr.scratch = buf[:0]
@@ -253,6 +272,7 @@ func (fr *frameReader) next() (kind byte, payload []byte, err error) {
 		}
 	}
 	fr.scratch = buf
+	fr.peak = max(fr.peak, n)
 	return kind, buf, nil
 }
 

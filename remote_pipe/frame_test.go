@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 	"testing/iotest"
 
@@ -172,4 +173,63 @@ func TestFrameReaderPassesReadErrors(t *testing.T) {
 	_, _, err = fr.next()
 	require.ErrorIs(t, err, boom)
 	assert.NotErrorIs(t, err, ErrBadFrame)
+}
+
+// A stream of frames bigger than maxKeptScratch reuses one scratch buffer
+// (growing it for each frame was most of a busy receiver's allocations),
+// also when frames of all sizes alternate; the buffer is let go once
+// scratchKeepFrames frames in a row fit in the read buffer, and then grown
+// again, in one step, when a big frame comes.
+func TestFrameReaderKeepsScratchWhileNeeded(t *testing.T) {
+	bigA := bytes.Repeat([]byte("a"), 3*maxKeptScratch)
+	bigB := bytes.Repeat([]byte("b"), 3*maxKeptScratch-7)
+	mid := bytes.Repeat([]byte("h"), readBufSize+1) // needs the scratch buffer, much less than its size
+	var stream bytes.Buffer
+	stream.Write(dataFrame(bigA))
+	for range 4 { // AllocsPerRun(3, ...) below runs its function 4 times
+		stream.Write(dataFrame(bigB))
+		stream.Write(dataFrame(bigA))
+	}
+	stream.Write(dataFrame(bigB))
+	stream.Write(dataFrame(mid))
+	for range scratchKeepFrames - 1 {
+		stream.Write(dataFrame([]byte("small")))
+	}
+	stream.Write(dataFrame(bigA)) // the counter was reset by mid: still kept
+	for range scratchKeepFrames {
+		stream.Write(dataFrame([]byte("small")))
+	}
+	stream.Write(dataFrame(bigB))
+
+	fr := newFrameReader(bytes.NewReader(stream.Bytes()), 4*maxKeptScratch, readBufSize)
+	read := func(want []byte) {
+		t.Helper()
+		kind, p, err := fr.next()
+		if err != nil || kind != kindData || !bytes.Equal(want, p) { // no testify here: its arguments allocate
+			t.Fatalf("got kind %d, %d bytes, err %v; want a data frame of %d bytes", kind, len(p), err, len(want))
+		}
+	}
+	read(bigA)
+	kept := cap(fr.scratch)
+	require.GreaterOrEqual(t, kept, len(bigA))
+	allocs := testing.AllocsPerRun(3, func() { read(bigB); read(bigA) })
+	assert.Zero(t, allocs, "big frames after the first reuse its buffer")
+	read(bigB)
+	read(mid)
+	for range scratchKeepFrames - 1 {
+		read([]byte("small"))
+	}
+	read(bigA)
+	assert.Equal(t, kept, cap(fr.scratch), "kept while a frame needed it")
+	for range scratchKeepFrames {
+		read([]byte("small"))
+	}
+	assert.Zero(t, cap(fr.scratch), "let go after %d small frames", scratchKeepFrames)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	read(bigB)
+	runtime.ReadMemStats(&after)
+	assert.LessOrEqual(t, after.Mallocs-before.Mallocs, uint64(2), "grown again in one step to the size big frames had")
+	_, _, err := fr.next()
+	assert.ErrorIs(t, err, io.EOF)
 }

@@ -338,9 +338,10 @@ type fastIn struct {
 }
 
 type rawEnvelope struct {
-	raw []byte
-	pid *pactor.PID
-	ev  *proto.Event // shared: an event without data
+	raw   []byte
+	field []byte // raw as a Batch field (tag, length, raw): what Receive matches
+	pid   *pactor.PID
+	ev    *proto.Event // shared: an event without data
 }
 
 type rawTarget struct {
@@ -522,26 +523,12 @@ func (f *fastIn) decodeEvent(b []byte) (*proto.Event, bool) {
 // no sender; the second time in a row it fills lastEnv.
 func (f *fastIn) noteBare(data []byte, tpid *pactor.PID, ev *proto.Event) {
 	if f.candEv.Load() == ev && f.candPID.Load() == tpid {
-		f.lastEnv.Store(&rawEnvelope{raw: append([]byte(nil), data...), pid: tpid, ev: ev})
+		field := protowire.AppendBytes(protowire.AppendTag(nil, fBatchEnvelope, protowire.BytesType), data)
+		f.lastEnv.Store(&rawEnvelope{raw: field[len(field)-len(data):], field: field, pid: tpid, ev: ev})
 		return
 	}
 	f.candEv.Store(ev)
 	f.candPID.Store(tpid)
-}
-
-// fastReceive delivers a common envelope; false leaves it to the general
-// path (which also produces every error).
-func (c *Core) fastReceive(data []byte) bool {
-	pid, out, ok := c.fastDecode(data)
-	if !ok {
-		return false
-	}
-	if me, ok := out.(*pactor.MessageEnvelope); ok && me.Sender.Address != c.addr {
-		c.owe(me.Sender.Address)
-	}
-	c.sys.Root.Send(pid, out)
-	c.ctr.add(CReceived, 1)
-	return true
 }
 
 // fastDecode decodes a common envelope: the target's id and what to hand to

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -36,28 +37,59 @@ var ErrStale = errors.New("envelope addressed to another process")
 // others are still delivered; a batch whose framing is broken is delivered
 // up to the break. The error (nil if everything was delivered) says what was
 // dropped.
+//
+// Consecutive common envelopes for one target are delivered as a run (see
+// inRun): in one step to a mailbox that takes runs, message by message to
+// any other process; anything else first delivers the run before it.
 func (c *Core) Receive(batch []byte) error {
 	c.ctr.add(CReceivedBatches, 1)
-	var first error
+	var (
+		first error
+		run   inRun
+	)
 	n := 0
 	for len(batch) > 0 {
+		if le := c.fast.lastEnv.Load(); le != nil && bytes.HasPrefix(batch, le.field) {
+			// A run of the envelope the decoder last recognised (see
+			// fastIn.lastEnv): what the loop below would find, field by
+			// field, without parsing it.
+			k := 0
+			for n < c.cfg.MaxEnvelopes && bytes.HasPrefix(batch, le.field) {
+				batch = batch[len(le.field):]
+				k++
+				n++
+			}
+			c.queueN(&run, le.pid, le.ev, k)
+			if n < c.cfg.MaxEnvelopes || len(batch) == 0 {
+				continue
+			}
+			// At the limit: what follows is refused below.
+		}
 		num, typ, tl := protowire.ConsumeTag(batch)
 		if tl < 0 {
+			c.done(&run)
 			return c.badBatch(first, fmt.Errorf("%w: batch: field tag: %v", proto.ErrMalformed, protowire.ParseError(tl)))
 		}
 		batch = batch[tl:]
 		if num == 1 && typ == protowire.BytesType {
 			v, vl := protowire.ConsumeBytes(batch)
 			if vl < 0 {
+				c.done(&run)
 				return c.badBatch(first, fmt.Errorf("%w: batch: envelope %d: %v", proto.ErrMalformed, n, protowire.ParseError(vl)))
 			}
 			batch = batch[vl:]
 			if n++; n > c.cfg.MaxEnvelopes {
+				c.done(&run)
 				return c.badBatch(first, fmt.Errorf("%w: batch of more than %d envelopes", proto.ErrTooLarge, c.cfg.MaxEnvelopes))
 			}
-			if c.fastReceive(v) {
+			if pid, out, ok := c.fastDecode(v); ok {
+				if me, ok := out.(*pactor.MessageEnvelope); ok && me.Sender.Address != c.addr {
+					c.owe(me.Sender.Address)
+				}
+				c.queue(&run, pid, out)
 				continue
 			}
+			c.flush(&run)
 			if err := c.receiveEnvelope(v); err != nil && first == nil {
 				first = err
 			}
@@ -65,10 +97,12 @@ func (c *Core) Receive(batch []byte) error {
 		}
 		fl := protowire.ConsumeFieldValue(num, typ, batch) // an unknown field: skip it
 		if fl < 0 {
+			c.done(&run)
 			return c.badBatch(first, fmt.Errorf("%w: batch: field %d: %v", proto.ErrMalformed, num, protowire.ParseError(fl)))
 		}
 		batch = batch[fl:]
 	}
+	c.done(&run)
 	return first
 }
 
