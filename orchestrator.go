@@ -56,7 +56,14 @@ type Orchestrator struct {
 	touchStop, touchDone chan struct{} // the last-activity loop, for registries that record it
 
 	rmu    sync.RWMutex
-	rcache map[string]remotePID // machine ID -> PID in another process, while the registry's generation holds
+	rcache map[string]*remoteRoute // machine ID -> PID in another process, while the registry's generation holds
+
+	// Direct-mapped caches in front of local and rcache for Send (see
+	// routeSlot): a send to a machine sent to recently costs an atomic load
+	// and a comparison instead of a map lookup (and, for another process's
+	// machine, a miss in local plus a locked one in rcache).
+	localSlots  [routeSlots]atomic.Pointer[localMachine]
+	remoteSlots [routeSlots]atomic.Pointer[remoteRoute]
 
 	bare [64]atomic.Pointer[bareEvent] // shared messages of events without data sent to other processes (see wireMessage)
 }
@@ -64,6 +71,8 @@ type Orchestrator struct {
 // localMachine is a machine of this process. Each has its own counters, so
 // that machines on different cores do not contend on one cache line.
 type localMachine struct {
+	id    string
+	gone  atomic.Bool // set before it leaves local (Stop, Close): a cached lookup of it then misses
 	pid   *pactor.PID
 	msgs  *actor.EventMessages // the messages of its events without data, made once
 	stats actor.MachineStats
@@ -190,7 +199,7 @@ func (o *Orchestrator) Spawn(ctx context.Context, machineID string, m *actor.Mac
 	if err := o.reg.Register(machineID, machineID); err != nil {
 		return nil, fmt.Errorf("spawn: %w", err)
 	}
-	lm := &localMachine{msgs: actor.NewEventMessages(m)}
+	lm := &localMachine{id: machineID, msgs: actor.NewEventMessages(m)}
 	all := make([]actor.MachineOption, 0, len(opts)+3)
 	all = append(all, opts...)
 	all = append(all, actor.WithRouter(o.router), actor.WithLogger(o.log), actor.WithStats(&lm.stats))
@@ -212,18 +221,40 @@ func (o *Orchestrator) Send(ctx context.Context, to string, ev actor.Event) erro
 	if ev.Type == "" {
 		return fmt.Errorf("send to %q: %w", to, ErrEmptyEventType)
 	}
-	if p, ok := o.local.Load(to); ok {
-		lm := p.(*localMachine)
+	slot := routeSlot(to)
+	lm := o.localSlots[slot].Load()
+	if lm == nil || lm.id != to || lm.gone.Load() {
+		lm = nil
+		if o.closed.Load() {
+			return fmt.Errorf("send %q to %q: %w", ev.Type, to, ErrClosed)
+		}
+		// Another process's machine, cached for the registry's current
+		// generation: no local machine has this ID (it would have
+		// registered, a new generation).
+		if r := o.remoteSlots[slot].Load(); r != nil && r.id == to {
+			if g, ok := o.reg.(generationer); ok && r.gen == g.Generation() {
+				return o.deliverEvent(ctx, to, r.pid, ev)
+			}
+		}
+		if p, ok := o.local.Load(to); ok {
+			lm = p.(*localMachine)
+			o.localSlots[slot].Store(lm)
+		}
+	}
+	if lm != nil {
 		o.root.Send(lm.pid, lm.msgs.Message(ev))
 		return nil
-	}
-	if o.closed.Load() {
-		return fmt.Errorf("send %q to %q: %w", ev.Type, to, ErrClosed)
 	}
 	pid, err := o.remote(to)
 	if err != nil {
 		return fmt.Errorf("send %q: %w", ev.Type, err)
 	}
+	return o.deliverEvent(ctx, to, pid, ev)
+}
+
+// deliverEvent sends ev to pid, the actor of the machine to: in this process
+// (not in local: being stopped, or another orchestrator's) or in another one.
+func (o *Orchestrator) deliverEvent(ctx context.Context, to string, pid *pactor.PID, ev actor.Event) error {
 	if o.isLocal(pid) {
 		o.root.Send(pid, ev)
 		return nil
@@ -367,8 +398,9 @@ func (o *Orchestrator) Stop(ctx context.Context, machineID string) error {
 		}
 		return fmt.Errorf("stop %q: %w: owned by process %d (%s)", machineID, ErrNotOwner, m.Owner.PID, m.Owner.Name)
 	}
-	o.local.Delete(machineID)
 	lm := p.(*localMachine)
+	lm.gone.Store(true)
+	o.local.Delete(machineID)
 	uerr := o.reg.Unregister(machineID)
 	err := o.stopActors(ctx, []*pactor.PID{lm.pid})
 	o.retired.add(&lm.stats)
@@ -425,9 +457,26 @@ type generationer interface{ Generation() uint64 }
 // remoteCacheMax bounds the cache of remote machines' PIDs.
 const remoteCacheMax = 4096
 
-type remotePID struct {
+type remoteRoute struct {
+	id  string
 	pid *pactor.PID
 	gen uint64
+}
+
+// routeSlots is the size of the orchestrator's direct-mapped route caches.
+const routeSlots = 256
+
+// routeSlot is the slot of machineID in the route caches: a cheap hash of
+// its length and a few bytes (IDs that differ in a counter at either end
+// spread); a collision costs a miss, never a wrong route.
+func routeSlot(machineID string) uint32 {
+	n := len(machineID)
+	if n == 0 {
+		return 0
+	}
+	h := uint32(n)*0x9E3779B1 ^ uint32(machineID[0])*0x85EBCA6B ^ uint32(machineID[n/2])*0xC2B2AE35
+	h ^= (uint32(machineID[n-1]) | uint32(machineID[max(n-2, 0)])<<8) * 0x27D4EB2F
+	return (h ^ h>>16) % routeSlots
 }
 
 // remote resolves a machine that is not (or no longer) in this process.
@@ -444,19 +493,30 @@ func (o *Orchestrator) remote(machineID string) (*pactor.PID, error) {
 		c, ok := o.rcache[machineID]
 		o.rmu.RUnlock()
 		if ok && c.gen == gen && gen != 0 {
+			o.cacheRoute(c)
 			return c.pid, nil
 		}
 	}
 	pid, err := o.lookupRemote(machineID)
 	if err == nil && cacheable && gen != 0 {
+		c := &remoteRoute{id: machineID, pid: pid, gen: gen}
 		o.rmu.Lock()
 		if o.rcache == nil || len(o.rcache) >= remoteCacheMax {
-			o.rcache = map[string]remotePID{}
+			o.rcache = map[string]*remoteRoute{}
 		}
-		o.rcache[machineID] = remotePID{pid, gen}
+		o.rcache[machineID] = c
 		o.rmu.Unlock()
+		o.cacheRoute(c)
 	}
 	return pid, err
+}
+
+// cacheRoute puts c in Send's route cache, unless its machine is in this
+// process (registered here but not in local: Send must look in local again).
+func (o *Orchestrator) cacheRoute(c *remoteRoute) {
+	if !o.isLocal(c.pid) {
+		o.remoteSlots[routeSlot(c.id)].Store(c)
+	}
 }
 
 func (o *Orchestrator) lookupRemote(machineID string) (*pactor.PID, error) {
@@ -545,6 +605,7 @@ func (o *Orchestrator) Close() error {
 	var retiring []*localMachine
 	o.local.Range(func(k, v any) bool {
 		lm := v.(*localMachine)
+		lm.gone.Store(true)
 		retiring = append(retiring, lm)
 		pids = append(pids, lm.pid)
 		if err := o.reg.Unregister(k.(string)); err != nil {

@@ -1,0 +1,89 @@
+//go:build linux
+
+package xorc
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xorc-dev/xorc/actor"
+)
+
+// Send's route caches follow a machine ID wherever it runs: another
+// process, stopped, this process, back to the other one; and many machines
+// whose IDs share cache slots each get exactly their own events.
+func TestSendRouteCachesFollowMachines(t *testing.T) {
+	cfg := shmTestConfig(t)
+	cfg.Shm.MaxMachines = 2 * routeSlots
+	mk := func() *Orchestrator {
+		o, err := New(newSystem(t), cfg)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = o.Close() })
+		return o
+	}
+	a, z := mk(), mk() // two members of one system (as two processes would be)
+	ctx := context.Background()
+	toggle := load(t, toggleChart, nil)
+	state := func(o *Orchestrator, id string) string {
+		t.Helper()
+		s, err := o.Snapshot(ctx, id)
+		require.NoError(t, err)
+		return fmt.Sprint(s.Value)
+	}
+	send := func(id string, n int) error {
+		for range n {
+			if err := a.Send(ctx, id, actor.Event{Type: "T"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+
+	_, err := z.Spawn(ctx, "m", toggle)
+	require.NoError(t, err)
+	require.NoError(t, send("m", 3))
+	assert.Equal(t, "b", state(a, "m"), "in the other member")
+	assert.Equal(t, uint64(3), z.Stats().Events)
+
+	require.NoError(t, z.Stop(ctx, "m"))
+	require.ErrorIs(t, send("m", 1), ErrUnknownMachine, "stopped: the cached route is stale")
+
+	_, err = a.Spawn(ctx, "m", toggle)
+	require.NoError(t, err)
+	require.NoError(t, send("m", 1))
+	assert.Equal(t, "b", state(a, "m"), "now in this member")
+	assert.Equal(t, uint64(1), a.Stats().Events)
+
+	require.NoError(t, a.Stop(ctx, "m"))
+	require.ErrorIs(t, send("m", 1), ErrUnknownMachine, "stopped here: the cached local machine is gone")
+	_, err = z.Spawn(ctx, "m", toggle)
+	require.NoError(t, err)
+	require.NoError(t, send("m", 2))
+	assert.Equal(t, "a", state(z, "m"), "back in the other member: 2 events")
+	assert.Equal(t, uint64(1), a.Stats().Events, "none went to the stopped local machine")
+
+	// More machines than cache slots (routeSlots), in both members.
+	const n = routeSlots + 60
+	for i := range n {
+		o := a
+		if i%2 == 1 {
+			o = z
+		}
+		_, err := o.Spawn(ctx, fmt.Sprintf("m%03d", i), toggle)
+		require.NoError(t, err)
+	}
+	for i := range n { // one event each, then one more to every other machine
+		require.NoError(t, send(fmt.Sprintf("m%03d", i), 1))
+	}
+	for i := 1; i < n; i += 2 {
+		require.NoError(t, send(fmt.Sprintf("m%03d", i), 1))
+	}
+	for i := range n {
+		want := map[bool]string{true: "b", false: "a"}[i%2 == 0]
+		assert.Equal(t, want, state(a, fmt.Sprintf("m%03d", i)), "m%03d", i)
+	}
+}
