@@ -162,6 +162,19 @@ func (e *echo) Receive(c pactor.Context) {
 	}
 }
 
+// nothingArrived is what next returns when no event came.
+const nothingArrived = "(nothing within 5s)"
+
+// next returns the type of the next event the echo got, waiting up to 5 s.
+func (e *echo) next() string {
+	select {
+	case s := <-e.got:
+		return s
+	case <-time.After(5 * time.Second):
+		return nothingArrived
+	}
+}
+
 func spawnEcho(t *testing.T, n *node, id string, buffered int) (*echo, *pactor.PID) {
 	t.Helper()
 	e := &echo{}
@@ -337,12 +350,7 @@ func TestQueueSplitAtBatchBytes(t *testing.T) {
 	}
 	net.openGate()
 	for i, typ := range append([]string{"first"}, want...) {
-		select {
-		case got := <-e.got:
-			require.Equal(t, typ, got, "event %d", i)
-		case <-time.After(5 * time.Second):
-			t.Fatalf("event %d did not arrive", i)
-		}
+		require.Equal(t, typ, e.next(), "event %d", i)
 	}
 	net.mu.Lock()
 	defer net.mu.Unlock()
@@ -407,11 +415,7 @@ func TestQueueBuffersReleasedWhenIdle(t *testing.T) {
 	require.Greater(t, grown, keepQueueBytes, "the burst grew the queue")
 	net.openGate()
 	for i := range n + 1 {
-		select {
-		case <-e.got:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("event %d did not arrive", i)
-		}
+		require.NotEqual(t, nothingArrived, e.next(), "event %d", i)
 	}
 	require.Eventually(t, func() bool {
 		p.mu.Lock()
@@ -435,17 +439,9 @@ func queueBehindGate(t *testing.T, net *memNet, a, b *node, n int) {
 		require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: fmt.Sprintf("event-%02d", i)}))
 	}
 	net.openGate()
-	got := func() string {
-		select {
-		case s := <-e.got:
-			return s
-		case <-time.After(5 * time.Second):
-			return "(nothing within 5s)"
-		}
-	}
-	require.Equal(t, "first", got())
+	require.Equal(t, "first", e.next())
 	for i := range n {
-		require.Equal(t, fmt.Sprintf("event-%02d", i), got())
+		require.Equal(t, fmt.Sprintf("event-%02d", i), e.next())
 	}
 }
 
