@@ -15,6 +15,7 @@ import (
 	gproto "google.golang.org/protobuf/proto"
 
 	"github.com/xorc-dev/xorc/actor"
+	"github.com/xorc-dev/xorc/internal/remote"
 	"github.com/xorc-dev/xorc/proto"
 	"github.com/xorc-dev/xorc/registry"
 )
@@ -466,16 +467,10 @@ type remoteRoute struct {
 // routeSlots is the size of the orchestrator's direct-mapped route caches.
 const routeSlots = 256
 
-// routeSlot is the slot of machineID in the route caches: a cheap hash of
-// its length and a few bytes (IDs that differ in a counter at either end
-// spread); a collision costs a miss, never a wrong route.
+// routeSlot is the slot of machineID in the route caches (a collision costs
+// a miss, never a wrong route).
 func routeSlot(machineID string) uint32 {
-	n := len(machineID)
-	if n == 0 {
-		return 0
-	}
-	h := uint32(n)*0x9E3779B1 ^ uint32(machineID[0])*0x85EBCA6B ^ uint32(machineID[n/2])*0xC2B2AE35
-	h ^= (uint32(machineID[n-1]) | uint32(machineID[max(n-2, 0)])<<8) * 0x27D4EB2F
+	h := remote.QuickHash(machineID)
 	return (h ^ h>>16) % routeSlots
 }
 

@@ -113,7 +113,7 @@ type targetCache [8]atomic.Pointer[targetField]
 func (tc *targetCache) appendTarget(buf []byte, target *pactor.PID) ([]byte, bool) {
 	var slot *atomic.Pointer[targetField]
 	if tc != nil {
-		slot = &tc[quickHash(target.Id)&7]
+		slot = &tc[QuickHash(target.Id)&7]
 		if f := slot.Load(); f != nil && f.id == target.Id && f.addr == target.Address && f.req == target.RequestId {
 			return append(buf, f.field...), true
 		}
@@ -145,10 +145,10 @@ type envEntry struct {
 // appendFrozen appends the envelope of msg to target (no sender), from the
 // cache or encoded and then kept.
 func (ec *envCache) appendFrozen(buf []byte, tc *targetCache, target *pactor.PID, msg proto.Frozen) ([]byte, error) {
-	h := quickHash(target.Id)
+	h := QuickHash(target.Id)
 	if ew, ok := msg.(proto.EventWirer); ok {
 		if typ, _, err := ew.WireEvent(); err == nil {
-			h += 31 * quickHash(typ)
+			h += 31 * QuickHash(typ)
 		}
 	}
 	e := &ec[h%uint32(len(ec))]
@@ -358,11 +358,11 @@ func hashBytes(b []byte) uint32 {
 	return h
 }
 
-// quickHash is a cheap hash of s for the encoder's small caches, which
-// compare whole keys (a collision costs a miss, never a wrong envelope): the
-// length and the first, middle and last two bytes, so that IDs that differ in
-// a counter at either end spread.
-func quickHash(s string) uint32 {
+// QuickHash is a cheap hash of s for small caches that compare whole keys (a
+// collision costs a miss, never a wrong answer): the encoder's, the facade's
+// route caches. It mixes the length and the first, middle and last two bytes,
+// so that IDs that differ in a counter at either end spread.
+func QuickHash(s string) uint32 {
 	n := len(s)
 	if n == 0 {
 		return 0
