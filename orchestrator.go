@@ -45,6 +45,8 @@ type Orchestrator struct {
 	cfg       Config
 	transport Transport
 	reg       registry.Registry
+	gen       generationer // reg, when it counts its mutations (routes to other processes are then cached)
+	routes    routeMaker   // transport, when it makes Routes
 	log       *slog.Logger
 	retired   Stats // counters of machines already stopped (under mu)
 	router    router
@@ -129,6 +131,8 @@ func New(system *pactor.ActorSystem, cfg Config, opts ...Option) (*Orchestrator,
 		log:       log.With(slog.String("xorc", cfg.Name)),
 	}
 	orc.router = router{orc}
+	orc.gen, _ = orc.reg.(generationer)
+	orc.routes, _ = t.(routeMaker)
 	if tr, ok := orc.reg.(toucher); ok {
 		orc.touchStop = make(chan struct{})
 		orc.touchDone = make(chan struct{})
@@ -232,10 +236,8 @@ func (o *Orchestrator) Send(ctx context.Context, to string, ev actor.Event) erro
 		// Another process's machine, cached for the registry's current
 		// generation: no local machine has this ID (it would have
 		// registered, a new generation).
-		if r := o.remoteSlots[slot].Load(); r != nil && r.id == to {
-			if g, ok := o.reg.(generationer); ok && r.gen == g.Generation() {
-				return o.deliverEvent(ctx, to, r.pid, ev)
-			}
+		if r := o.remoteSlots[slot].Load(); r != nil && r.id == to && o.gen != nil && r.gen == o.gen.Generation() {
+			return o.sendRemote(ctx, r, ev)
 		}
 		if p, ok := o.local.Load(to); ok {
 			lm = p.(*localMachine)
@@ -251,6 +253,32 @@ func (o *Orchestrator) Send(ctx context.Context, to string, ev actor.Event) erro
 		return fmt.Errorf("send %q: %w", ev.Type, err)
 	}
 	return o.deliverEvent(ctx, to, pid, ev)
+}
+
+// sendRemote sends ev to the machine of r, in another process: through r's
+// transport Route for an event without data once the transport made one (a
+// first send dials the process), else as any message.
+func (o *Orchestrator) sendRemote(ctx context.Context, r *remoteRoute, ev actor.Event) error {
+	if ev.Data != nil {
+		return o.deliverEvent(ctx, r.id, r.pid, ev)
+	}
+	if rt := r.route.Load(); rt != nil {
+		if err := rt.Send(ctx, o.bareMessage(ev)); err != nil {
+			return fmt.Errorf("send %q to %q: %w", ev.Type, r.id, err)
+		}
+		return nil
+	}
+	err := o.deliverEvent(ctx, r.id, r.pid, ev)
+	if err == nil && o.routes != nil && !r.routed.Load() && r.routed.CompareAndSwap(false, true) {
+		r.route.Store(o.routes.Route(r.pid)) // nil: Deliver stays the way
+	}
+	return err
+}
+
+// routeMaker is a transport that makes remote.Routes (shm, pipe): handles
+// for repeated one-way sends to one actor of another process.
+type routeMaker interface {
+	Route(target *pactor.PID) *remote.Route
 }
 
 // deliverEvent sends ev to pid, the actor of the machine to: in this process
@@ -275,6 +303,11 @@ func (o *Orchestrator) wireMessage(ev actor.Event) any {
 	if ev.Data != nil {
 		return ev
 	}
+	return o.bareMessage(ev)
+}
+
+// bareMessage is wireMessage for an event without data.
+func (o *Orchestrator) bareMessage(ev actor.Event) *bareEvent {
 	h := uint32(2166136261) // FNV-1a
 	for i := 0; i < len(ev.Type); i++ {
 		h = (h ^ uint32(ev.Type[i])) * 16777619
@@ -462,6 +495,9 @@ type remoteRoute struct {
 	id  string
 	pid *pactor.PID
 	gen uint64
+
+	routed atomic.Bool                  // the transport was asked for a Route
+	route  atomic.Pointer[remote.Route] // its answer (nil: none)
 }
 
 // routeSlots is the size of the orchestrator's direct-mapped route caches.
@@ -480,10 +516,10 @@ func routeSlot(machineID string) uint32 {
 // lookup in shared memory, and the clock read it needs, cost more than the
 // send itself).
 func (o *Orchestrator) remote(machineID string) (*pactor.PID, error) {
-	g, cacheable := o.reg.(generationer)
+	cacheable := o.gen != nil
 	var gen uint64
 	if cacheable {
-		gen = g.Generation()
+		gen = o.gen.Generation()
 		o.rmu.RLock()
 		c, ok := o.rcache[machineID]
 		o.rmu.RUnlock()

@@ -5,6 +5,7 @@ package xorc
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -86,4 +87,60 @@ func TestSendRouteCachesFollowMachines(t *testing.T) {
 		want := map[bool]string{true: "b", false: "a"}[i%2 == 0]
 		assert.Equal(t, want, state(a, fmt.Sprintf("m%03d", i)), "m%03d", i)
 	}
+}
+
+// Sends to another process's machine from several goroutines at once, events
+// without data (which go through the transport's Route once the machine's
+// route is cached) mixed with events with data (which do not): every event
+// arrives, each with its data.
+func TestSendToOtherMemberRouteAndData(t *testing.T) {
+	cfg := shmTestConfig(t)
+	a, err := New(newSystem(t), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
+	z, err := New(newSystem(t), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = z.Close() })
+	ctx := context.Background()
+	const chart = `{"id": "c", "initial": "a", "context": {"count": 0, "seen": null, "other": 0}, "states": {
+	  "a": {"on": {
+	    "T": {"actions": [{"type": "xorc.increment"}]},
+	    "U": {"actions": [{"type": "xorc.increment", "params": {"key": "other"}}]},
+	    "D": {"actions": [{"type": "xorc.increment"}, {"type": "xorc.copy", "params": {"key": "seen", "field": "seq"}}]}}}}}`
+	_, err = z.Spawn(ctx, "c1", load(t, chart, nil))
+	require.NoError(t, err)
+
+	const senders, each = 4, 2000
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Go(func() {
+			for i := range each {
+				ev := actor.Event{Type: "T"}
+				switch {
+				case i%10 == 0:
+					ev = actor.Event{Type: "D", Data: map[string]any{"seq": float64(s*each + i)}}
+				case i%7 == 0:
+					ev = actor.Event{Type: "U"}
+				}
+				if err := a.Send(ctx, "c1", ev); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(t, a.Send(ctx, "c1", actor.Event{Type: "D", Data: map[string]any{"seq": -1.0}}))
+	s, err := a.Snapshot(ctx, "c1")
+	require.NoError(t, err)
+	others := 0
+	for i := range each {
+		if i%10 != 0 && i%7 == 0 {
+			others++
+		}
+	}
+	assert.EqualValues(t, senders*(each-others)+1, s.Context["count"])
+	assert.EqualValues(t, senders*others, s.Context["other"])
+	assert.EqualValues(t, -1, s.Context["seen"], "the last event's data")
+	assert.Equal(t, uint64(senders*each+1), z.Stats().Events)
 }

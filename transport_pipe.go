@@ -11,6 +11,7 @@ import (
 
 	pactor "github.com/asynkron/protoactor-go/actor"
 
+	"github.com/xorc-dev/xorc/internal/remote"
 	"github.com/xorc-dev/xorc/registry"
 	"github.com/xorc-dev/xorc/remote_pipe"
 )
@@ -74,6 +75,8 @@ func (p *pipeTransport) Registry() registry.Registry { return p.t.Registry() }
 func (p *pipeTransport) Deliver(ctx context.Context, target, sender *pactor.PID, msg any) error {
 	return p.t.Deliver(ctx, target, sender, msg)
 }
+
+func (p *pipeTransport) Route(target *pactor.PID) *remote.Route { return p.t.Route(target) }
 
 func (p *pipeTransport) Close() error {
 	if p.t == nil {

@@ -12,6 +12,7 @@ import (
 	pactor "github.com/asynkron/protoactor-go/actor"
 
 	"github.com/xorc-dev/xorc/actor"
+	"github.com/xorc-dev/xorc/internal/remote"
 	"github.com/xorc-dev/xorc/registry"
 	"github.com/xorc-dev/xorc/remote_shm"
 )
@@ -74,6 +75,8 @@ func (s *shmTransport) Registry() registry.Registry { return s.t.Registry() }
 func (s *shmTransport) Deliver(ctx context.Context, target, sender *pactor.PID, msg any) error {
 	return s.t.Deliver(ctx, target, sender, msg)
 }
+
+func (s *shmTransport) Route(target *pactor.PID) *remote.Route { return s.t.Route(target) }
 
 func (s *shmTransport) Close() error {
 	if s.t == nil {

@@ -279,6 +279,17 @@ func (t *Transport) Deliver(ctx context.Context, target, sender *pactor.PID, msg
 	return core.Deliver(ctx, target, sender, msg)
 }
 
+// Route returns a handle for repeated one-way sends of frozen messages to
+// target (see remote.Core.Route), or nil when there is none yet (send with
+// Deliver first).
+func (t *Transport) Route(target *pactor.PID) *remote.Route {
+	core := t.core.Load()
+	if core == nil {
+		return nil
+	}
+	return core.Route(target)
+}
+
 // Close stops the transport: later sends fail (remote.ErrClosed), the
 // routing core hands what it accepted to the links (up to a second; what
 // it cannot is reported as undelivered), local watchers of remote actors

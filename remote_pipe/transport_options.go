@@ -51,9 +51,10 @@ type TransportOptions struct {
 	SendTimeout time.Duration
 	// MaxQueueBytes bounds the envelopes the routing core queues for one
 	// peer while a write to it is in flight (default
-	// remote.DefaultMaxQueueBytes, 1 MiB; never less than MaxFrame, so that
-	// the largest message fits): a send that finds it full waits for room
-	// until its deadline, then fails with remote.ErrFull.
+	// remote.DefaultMaxQueueBytes, 1 MiB): a send that finds it full waits
+	// for room until its deadline, then fails with remote.ErrFull. A message
+	// larger than the bound (up to MaxFrame) waits until the queue is empty
+	// and is then queued alone.
 	MaxQueueBytes int
 
 	// Logger (default: the actor system's, at Start).

@@ -239,7 +239,7 @@ func waitStopped(t *testing.T, pid int) {
 func TestStoppedPeerFillsQueueThenDrains(t *testing.T) {
 	o := transportOptions(t)
 	o.QueueBytes = 64 << 10
-	// The core queues at most max(MaxQueueBytes, MaxFrame) for a peer.
+	// The core queues at most max(MaxQueueBytes, min(MaxFrame, its BatchBytes)) for a peer.
 	o.MaxQueueBytes, o.MaxFrame = 256<<10, 128<<10
 	// The core's writer waits in the link for room with the send timeout:
 	// longer than the test stops the peer, so nothing accepted fails.

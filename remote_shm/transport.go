@@ -403,6 +403,16 @@ func (t *Transport) Deliver(ctx context.Context, target, sender *pactor.PID, msg
 	return t.core.Deliver(ctx, target, sender, msg)
 }
 
+// Route returns a handle for repeated one-way sends of frozen messages to
+// target (see remote.Core.Route), or nil when there is none yet (send with
+// Deliver first).
+func (t *Transport) Route(target *pactor.PID) *remote.Route {
+	if t.core == nil {
+		return nil
+	}
+	return t.core.Route(target)
+}
+
 // Errors of the transport (besides the registry's and the ring's).
 var (
 	// ErrFull: the peer's inbox stayed full until the send's deadline.

@@ -99,7 +99,11 @@ type Config struct {
 	SendTimeout time.Duration
 	// MaxQueueBytes bounds the encoded envelopes queued for one peer; a send
 	// beyond it waits for room until its deadline (default
-	// DefaultMaxQueueBytes, at least the links' MaxBatch).
+	// DefaultMaxQueueBytes), raised to one link write the writer aims at
+	// (the smaller of the link's MaxBatch and BatchBytes). A message larger
+	// than the bound (up to MaxBatch) waits until the queue is empty and is
+	// then queued alone. (It used to be raised to MaxBatch: with the pipe's
+	// 16 MiB frames a fast sender then grew two 16 MiB buffers.)
 	MaxQueueBytes int
 	// MaxEnvelopes bounds the envelopes of one batch: a received batch
 	// with more is refused whole (counted, dead-lettered), and the writer

@@ -634,7 +634,7 @@ func TestQueueFull(t *testing.T) {
 	net.closeGate()
 	require.NoError(t, a.core.Deliver(context.Background(), echoPID, nil, &proto.Event{Type: "in flight"}))
 	require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
-	// The queue holds at least one link write (MaxBatch), whatever MaxQueueBytes says.
+	// The queue holds at least one link write (here MaxBatch, smaller than BatchBytes), whatever MaxQueueBytes says.
 	queued := 0
 	var err error
 	for queued < 64 {

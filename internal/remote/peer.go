@@ -104,7 +104,7 @@ func newPeer(c *Core, address string, link Link) *peer {
 		c:        c,
 		addr:     address,
 		link:     link,
-		maxQueue: max(c.cfg.MaxQueueBytes, link.MaxBatch()),
+		maxQueue: max(c.cfg.MaxQueueBytes, min(link.MaxBatch(), c.cfg.BatchBytes)),
 		watches:  map[watchKey]watch{},
 		kick:     make(chan struct{}, 1),
 		quit:     make(chan struct{}),
@@ -249,15 +249,7 @@ func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, urg
 		}
 		if start == 0 || len(q) <= p.maxQueue {
 			p.q = q
-			// A new link write starts here when this envelope would make
-			// the current one larger than the link takes (or than the
-			// batches the writer aims at), or hold more envelopes than a
-			// receiving core decodes from one batch.
-			if start > p.partAt && (len(q)-p.partAt > min(maxBatch, p.c.cfg.BatchBytes) || p.qn-p.partN >= p.c.cfg.MaxEnvelopes) {
-				p.parts = append(p.parts, part{off: start, n: p.qn})
-				p.partAt, p.partN = start, p.qn
-			}
-			p.qn++
+			p.queuedLocked(start, maxBatch)
 			var res chan error
 			if sender != nil || pactor.UnwrapEnvelopeSender(msg) != nil {
 				p.qReq = true
@@ -295,6 +287,37 @@ func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, urg
 			return err
 		}
 	}
+}
+
+// queuedLocked accounts for the envelope just appended to the queue at
+// offset start (p.mu held).
+func (p *peer) queuedLocked(start, maxBatch int) {
+	// A new link write starts here when this envelope would make the
+	// current one larger than the link takes (or than the batches the
+	// writer aims at), or hold more envelopes than a receiving core decodes
+	// from one batch.
+	if start > p.partAt && (len(p.q)-p.partAt > min(maxBatch, p.c.cfg.BatchBytes) || p.qn-p.partN >= p.c.cfg.MaxEnvelopes) {
+		p.parts = append(p.parts, part{off: start, n: p.qn})
+		p.partAt, p.partN = start, p.qn
+	}
+	p.qn++
+}
+
+// queueEncoded queues env, an encoded one-way envelope (a Batch field of at
+// most MaxBatch bytes), for the writer if that needs no report and no wait:
+// the peer takes messages, has no loss to report and room in its queue. It
+// reports whether it did; if not, send says why or waits.
+func (p *peer) queueEncoded(env []byte) bool {
+	p.mu.Lock()
+	start := len(p.q)
+	if p.err != nil || p.closing != nil || p.lost != nil || (start > 0 && start+len(env) > p.maxQueue) {
+		p.mu.Unlock()
+		return false
+	}
+	p.q = append(p.q, env...)
+	p.queuedLocked(start, p.link.MaxBatch())
+	p.unlockKick(!p.writing)
+	return true
 }
 
 // stoppedLocked is why the peer takes no more messages (p.mu held): it is
