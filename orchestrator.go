@@ -45,8 +45,9 @@ type Orchestrator struct {
 	cfg       Config
 	transport Transport
 	reg       registry.Registry
-	gen       generationer // reg, when it counts its mutations (routes to other processes are then cached)
-	routes    routeMaker   // transport, when it makes Routes
+	gen       generationer  // reg, when it counts its mutations (routes to other processes are then cached)
+	routes    routeMaker    // transport, when it makes Routes
+	poller    requestPoller // transport, when its requesters read their replies themselves
 	log       *slog.Logger
 	retired   Stats // counters of machines already stopped (under mu)
 	router    router
@@ -133,6 +134,7 @@ func New(system *pactor.ActorSystem, cfg Config, opts ...Option) (*Orchestrator,
 	orc.router = router{orc}
 	orc.gen, _ = orc.reg.(generationer)
 	orc.routes, _ = t.(routeMaker)
+	orc.poller, _ = t.(requestPoller)
 	if tr, ok := orc.reg.(toucher); ok {
 		orc.touchStop = make(chan struct{})
 		orc.touchDone = make(chan struct{})
@@ -275,6 +277,14 @@ func (o *Orchestrator) sendRemote(ctx context.Context, r *remoteRoute, ev actor.
 	return err
 }
 
+// requestPoller is a transport whose requester reads its reply from the
+// inbox itself for a while after sending the request (shm: see
+// remote_shm.Transport.PollRequest). got: the reply, from replies; else
+// the requester waits on replies as usual.
+type requestPoller interface {
+	PollRequest(ctx context.Context, target, sender *pactor.PID, msg any, replies <-chan any) (reply any, got bool, err error)
+}
+
 // routeMaker is a transport that makes remote.Routes (shm, pipe): handles
 // for repeated one-way sends to one actor of another process.
 type routeMaker interface {
@@ -380,10 +390,21 @@ func (o *Orchestrator) request(ctx context.Context, to string, msg any) (*Snapsh
 	}
 	r := o.newReply()
 	defer o.system.ProcessRegistry.Remove(r.pid)
-	if local {
+	switch {
+	case local:
 		o.root.Send(pid, &pactor.MessageEnvelope{Message: msg, Sender: r.pid})
-	} else if err := o.transport.Deliver(ctx, pid, r.pid, msg); err != nil {
-		return nil, fmt.Errorf("to %q: %w", to, err)
+	case o.poller != nil:
+		m, got, err := o.poller.PollRequest(ctx, pid, r.pid, msg, r.ch)
+		if err != nil {
+			return nil, fmt.Errorf("to %q: %w", to, err)
+		}
+		if got {
+			return replyToSnapshot(to, m)
+		}
+	default:
+		if err := o.transport.Deliver(ctx, pid, r.pid, msg); err != nil {
+			return nil, fmt.Errorf("to %q: %w", to, err)
+		}
 	}
 	m, err := o.wait(ctx, r)
 	if err != nil {

@@ -76,6 +76,10 @@ func (s *shmTransport) Deliver(ctx context.Context, target, sender *pactor.PID, 
 	return s.t.Deliver(ctx, target, sender, msg)
 }
 
+func (s *shmTransport) PollRequest(ctx context.Context, target, sender *pactor.PID, msg any, replies <-chan any) (any, bool, error) {
+	return s.t.PollRequest(ctx, target, sender, msg, replies)
+}
+
 func (s *shmTransport) Route(target *pactor.PID) *remote.Route { return s.t.Route(target) }
 
 func (s *shmTransport) Close() error {

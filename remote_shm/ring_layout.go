@@ -137,6 +137,13 @@ type Ring struct {
 	locks []paddedMutex
 
 	cmu sync.Mutex // consumer side: Read and Unblock
+
+	// Polling (see BeginPoll): pmu serialises BeginPoll and EndPoll,
+	// pollers counts the goroutines polling, parked is set while the
+	// consumer sleeps in Wait.
+	pmu     sync.Mutex
+	pollers atomic.Int32
+	parked  atomic.Bool
 }
 
 type producerLine struct {

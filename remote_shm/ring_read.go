@@ -19,6 +19,22 @@ import (
 func (r *Ring) Read(limit int, fn func(msgType int32, producer int, payload []byte)) (int, error) {
 	r.cmu.Lock()
 	defer r.cmu.Unlock()
+	return r.read(limit, fn)
+}
+
+// TryRead is Read if no other goroutine is reading the ring (ok), else it
+// returns at once (that goroutine hands the records over).
+func (r *Ring) TryRead(limit int, fn func(msgType int32, producer int, payload []byte)) (n int, ok bool, err error) {
+	if !r.cmu.TryLock() {
+		return 0, false, nil
+	}
+	defer r.cmu.Unlock()
+	n, err = r.read(limit, fn)
+	return n, true, err
+}
+
+// read is Read with r.cmu held.
+func (r *Ring) read(limit int, fn func(msgType int32, producer int, payload []byte)) (int, error) {
 	if limit <= 0 {
 		limit = math.MaxInt
 	}

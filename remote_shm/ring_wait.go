@@ -48,7 +48,7 @@ var yieldEvery = func() time.Duration {
 // wake-up from context.AfterFunc were missed; an idle consumer wakes once a
 // second (every wake-up of an idle Go process costs it tens of
 // microseconds of CPU across its runtime threads).
-const sleepSlice = time.Second
+var sleepSlice = time.Second // a variable for tests
 
 // Wait blocks the consumer until a committed record is at the head, Wake is
 // called (after Wait began), or ctx ends (then it returns ctx's error,
@@ -100,6 +100,9 @@ func (r *Ring) Wait(ctx context.Context, spin Spin) error {
 				if spin.Duration > 0 && now.Sub(start) >= spin.Duration {
 					break
 				}
+				if r.pollers.Load() > 0 {
+					break // a poller reads: sleep without announcing it (below)
+				}
 				// Let this process's runnable goroutines (the actor the
 				// last record woke, a requester waiting for its reply) run
 				// on our P first; now and then give the CPU to other
@@ -128,6 +131,10 @@ func (r *Ring) Wait(ctx context.Context, spin Spin) error {
 		}()
 	}
 	for {
+		if r.pollers.Load() > 0 {
+			r.park()
+			return nil
+		}
 		atomic.StoreUint32(r.sleeping, 1) // C1 (again each round: a waking producer clears it)
 		seq := atomic.LoadUint32(r.futex) // C2
 		if seq != entry || r.readable() { // C3
@@ -144,8 +151,18 @@ func (r *Ring) Wait(ctx context.Context, spin Spin) error {
 			}
 			d = min(d, left)
 		}
+		r.parked.Store(true)
+		if atomic.LoadUint32(r.sleeping) == 0 {
+			// Cleared since C1: by a producer (that wakes us: the word
+			// moves) or by BeginPoll (a poller reads; its EndPoll may have
+			// found us not parked yet): look again rather than sleep.
+			r.parked.Store(false)
+			return nil
+		}
 		atomic.AddUint64(r.sleeps, 1)
-		if futexWait(r.futex, seq, d) { // C4
+		woken := futexWait(r.futex, seq, d) // C4
+		r.parked.Store(false)
+		if woken {
 			if r.readable() {
 				return nil
 			}
@@ -164,4 +181,62 @@ func (r *Ring) readable() bool {
 		return false
 	}
 	return atomic.LoadUint64(r.tail) > head // garbage beyond the tail is not a record
+}
+
+// Polling. A goroutine that expects a record soon (a requester waiting for
+// its reply) may read the ring itself between BeginPoll and EndPoll
+// (TryRead), rather than leave the record to the consumer goroutine, which
+// would hand it over through the Go scheduler: a thread wake-up on the
+// round trip's path. Meanwhile the consumer goroutine does not spin, and it
+// sleeps without announcing it: producers leave the sleeping flag alone and
+// make no FUTEX_WAKE while a poller reads for it. The last EndPoll
+// announces the sleeping consumer again, and wakes it if a record came
+// after the poller's last read:
+//
+//	consumer in Wait                    the last EndPoll
+//	K1 store parked = 1                 E1 pollers = 0
+//	K2 load pollers (or sleeping):      E2 load parked; if 1: store
+//	   0 (or cleared): do not sleep        sleeping = 1, then if readable,
+//	K3 FUTEX_WAIT(word, seq)               Wake
+//
+// Either E2 sees K1 and the consumer is announced again (a producer's
+// commit after E2 wakes it; one before it is seen by E2's readable), or K2
+// follows E1 and the consumer does not sleep unannounced.
+
+// BeginPoll registers a poller (see above).
+func (r *Ring) BeginPoll() {
+	r.pmu.Lock()
+	if r.pollers.Add(1) == 1 {
+		atomic.StoreUint32(r.sleeping, 0) // an announced sleeper is left alone now
+	}
+	r.pmu.Unlock()
+}
+
+// EndPoll ends a poller's turn; after the last one the consumer goroutine
+// reads again.
+func (r *Ring) EndPoll() {
+	r.pmu.Lock()
+	defer r.pmu.Unlock()
+	if r.pollers.Add(-1) > 0 { // E1
+		return
+	}
+	if r.parked.Load() { // E2
+		atomic.StoreUint32(r.sleeping, 1)
+		if r.readable() && atomic.CompareAndSwapUint32(r.sleeping, 1, 0) {
+			r.Wake()
+		}
+	}
+}
+
+// park is the consumer's sleep while a poller reads: unannounced, until the
+// word moves (a Wake, or a producer's once the last EndPoll announced it),
+// or a second, whatever comes first.
+func (r *Ring) park() {
+	seq := atomic.LoadUint32(r.futex)
+	r.parked.Store(true)                       // K1
+	if r.pollers.Load() > 0 && !r.readable() { // K2
+		atomic.AddUint64(r.sleeps, 1)
+		futexWait(r.futex, seq, sleepSlice) // K3
+	}
+	r.parked.Store(false)
 }

@@ -31,6 +31,8 @@ const (
 	inboxReadErrors        // Read calls that found corruption (the ring counts what it dropped)
 	inboxUnblocked         // records of dead producers skipped
 	inboxHandOns           // inline mailbox runs that outlasted InlineBudget
+	inboxPolled            // requests whose reply the requester read itself (PollRequest)
+	inboxPollMisses        // PollRequest calls that stopped polling before the reply came
 	numInboxCounters
 )
 
@@ -43,8 +45,13 @@ type Stats struct {
 	Unblocked  uint64 `json:"unblocked"`   // records of dead producers skipped
 	// HandOns counts the reader's inline mailbox runs (Options.Inline) that
 	// outlasted InlineBudget, so that another goroutine took over reading.
-	HandOns uint64    `json:"hand_ons"`
-	Inbox   RingStats `json:"inbox"`
+	HandOns uint64 `json:"hand_ons"`
+	// Polled counts requests whose reply the requesting goroutine read
+	// from the inbox itself (PollRequest); PollMisses those whose reply
+	// took longer than ReplySpin, which then waited for the reader.
+	Polled     uint64    `json:"polled"`
+	PollMisses uint64    `json:"poll_misses"`
+	Inbox      RingStats `json:"inbox"`
 }
 
 // ErrNoInbox: the inbox region holds no transport block (the slot is free,
@@ -77,6 +84,8 @@ func ReadInbox(region []byte) (Stats, error) {
 		ReadErrors: atomic.LoadUint64(&inbox[inboxReadErrors]),
 		Unblocked:  atomic.LoadUint64(&inbox[inboxUnblocked]),
 		HandOns:    atomic.LoadUint64(&inbox[inboxHandOns]),
+		Polled:     atomic.LoadUint64(&inbox[inboxPolled]),
+		PollMisses: atomic.LoadUint64(&inbox[inboxPollMisses]),
 		Inbox:      r.Stats(),
 	}, nil
 }

@@ -347,6 +347,9 @@ const ReplySpin = 200 * time.Microsecond
 // the reply; if it sleeps, wake it now, while the peer works, rather than
 // when the reply comes.
 func (t *Transport) awaitReply() {
+	if t.ring.pollers.Load() > 0 {
+		return // the requester reads (PollRequest)
+	}
 	t.replyExpected.Store(true)
 	t.ring.wakeIfSleeping()
 }
@@ -521,6 +524,8 @@ func (t *Transport) stats() Stats {
 		ReadErrors: t.inbox[inboxReadErrors].Load(),
 		Unblocked:  t.inbox[inboxUnblocked].Load(),
 		HandOns:    t.inbox[inboxHandOns].Load(),
+		Polled:     t.inbox[inboxPolled].Load(),
+		PollMisses: t.inbox[inboxPollMisses].Load(),
 		Inbox:      t.ring.Stats(),
 	}
 	if t.core != nil {
