@@ -226,6 +226,7 @@ func appendEnvelopeCached(buf []byte, tc *targetCache, ec *envCache, target, sen
 	}
 	var payloadSize, typeFieldSize int
 	var typeName string
+	var snap *proto.Snapshot // encoded by hand (see fastcodec_snapshot.go)
 	system := false
 	if isEvent {
 		if !utf8.ValidString(evType) {
@@ -241,8 +242,20 @@ func appendEnvelopeCached(buf []byte, tc *targetCache, ec *envCache, target, sen
 	} else {
 		typeName = string(pm.ProtoReflect().Descriptor().FullName())
 		typeFieldSize = sizeBytesField(len(typeName))
-		payloadSize = gproto.Size(pm)
+		if s, ok := pm.(*proto.Snapshot); ok {
+			if n, ok := sizeSnapshot(s); ok {
+				snap, payloadSize = s, n
+			}
+		}
+		if snap == nil {
+			payloadSize = gproto.Size(pm)
+		}
 		_, system = pm.(pactor.SystemMessage)
+	}
+	if !isEvent {
+		// Target fields are kept for the actors that get events (machines);
+		// other messages mostly answer futures, each a PID used once.
+		tc = nil
 	}
 
 	// The target goes first: encode it at the end of buf, then move it
@@ -292,6 +305,8 @@ func appendEnvelopeCached(buf []byte, tc *targetCache, ec *envCache, target, sen
 				buf = protowire.AppendTag(buf, fEventPayload, protowire.BytesType)
 				buf = protowire.AppendBytes(buf, evPayload)
 			}
+		} else if snap != nil {
+			buf = appendSnapshot(buf, snap)
 		} else {
 			before := len(buf)
 			var err error
@@ -402,6 +417,35 @@ func (f *fastIn) messageType(name []byte) protoreflect.MessageType {
 	}
 	f.typesMu.Unlock()
 	return mt
+}
+
+// decodeMessage decodes an envelope's payload of type typeName (isEvent:
+// the event type's name), or reports false for what the general decoder
+// must handle (unknown types, system messages, malformed payloads).
+func (f *fastIn) decodeMessage(typeName, payload []byte, isEvent bool) (gproto.Message, bool) {
+	if isEvent {
+		return f.decodeEvent(payload)
+	}
+	if string(typeName) == string(snapshotName) {
+		if s, ok := decodeSnapshot(payload); ok {
+			return s, true
+		}
+	}
+	mt := f.messageType(typeName)
+	if mt == nil {
+		return nil, false
+	}
+	if mt.Descriptor().FullName() == eventName {
+		return f.decodeEvent(payload)
+	}
+	msg := mt.New().Interface()
+	if err := gproto.Unmarshal(payload, msg); err != nil {
+		return nil, false
+	}
+	if _, sys := msg.(pactor.SystemMessage); sys {
+		return nil, false
+	}
+	return msg, true
 }
 
 // localPID returns a PID of this process for id, cached (proto.actor caches
@@ -583,6 +627,7 @@ func (c *Core) fastDecode(data []byte) (targetPID *pactor.PID, out any, ok bool)
 	if system || !seen[fEnvTarget] {
 		return nil, nil, false
 	}
+	isEvent := string(typeName) == string(eventName)
 	var tpid *pactor.PID
 	if lt := c.fast.last.Load(); lt != nil && bytes.Equal(lt.raw, target) {
 		tpid = lt.pid
@@ -591,32 +636,18 @@ func (c *Core) fastDecode(data []byte) (targetPID *pactor.PID, out any, ok bool)
 		if !ok || len(id) == 0 || treq != 0 || string(taddr) != c.addr {
 			return nil, nil, false
 		}
-		tpid = c.fast.localPID(c.addr, id)
-		c.fast.last.Store(&rawTarget{raw: append([]byte(nil), target...), pid: tpid})
+		if isEvent {
+			tpid = c.fast.localPID(c.addr, id)
+			c.fast.last.Store(&rawTarget{raw: append([]byte(nil), target...), pid: tpid})
+		} else {
+			// Not kept: other messages mostly answer futures, each a PID
+			// used once (the cache is for the machines events stream to).
+			tpid = &pactor.PID{Address: c.addr, Id: string(id)}
+		}
 	}
-	var msg gproto.Message
-	if string(typeName) == string(eventName) {
-		ev, ok := c.fast.decodeEvent(payload)
-		if !ok {
-			return nil, nil, false
-		}
-		msg = ev
-	} else if mt := c.fast.messageType(typeName); mt == nil {
+	msg, ok := c.fast.decodeMessage(typeName, payload, isEvent)
+	if !ok {
 		return nil, nil, false
-	} else if mt.Descriptor().FullName() == eventName {
-		ev, ok := c.fast.decodeEvent(payload)
-		if !ok {
-			return nil, nil, false
-		}
-		msg = ev
-	} else {
-		msg = mt.New().Interface()
-		if err := gproto.Unmarshal(payload, msg); err != nil {
-			return nil, nil, false
-		}
-		if _, sys := msg.(pactor.SystemMessage); sys {
-			return nil, nil, false
-		}
 	}
 	out = msg
 	if ev, ok := msg.(*proto.Event); ok && !hasSender && ev.Payload == nil && len(data) <= 256 {
