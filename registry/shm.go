@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -39,6 +40,13 @@ type Shm struct {
 	closing atomic.Bool
 	once    sync.Once
 	closeEr error
+
+	// genPage maps the header's first page a second time, read-only, for
+	// Generation without the live lock; Close replaces it with a zero page
+	// rather than unmapping it (see mapGenPage).
+	genPage []byte
+	genWord *uint64
+	genOff  atomic.Bool // set by Close before the page is replaced
 
 	evicted atomic.Bool   // a peer declared this process dead
 	corrupt atomic.Uint64 // entries that failed to decode
@@ -107,6 +115,12 @@ func OpenShm(opts ShmOptions) (*Shm, error) {
 		if s.mem != nil {
 			_ = unix.Munmap(s.mem)
 		}
+		_ = unix.Close(fd)
+		return nil, err
+	}
+	if err := s.mapGenPage(); err != nil {
+		_ = s.leave()
+		_ = unix.Munmap(s.mem)
 		_ = unix.Close(fd)
 		return nil, err
 	}
@@ -398,12 +412,46 @@ func (s *Shm) Layout() Layout { return s.layout() }
 // Generation is the segment's mutation counter: it changes whenever a
 // process joins or leaves, or a machine is registered or removed, so a cache
 // of lookups can check it.
+//
+// It takes no lock (a Send reads it every time): it reads a second mapping
+// of the header's first page, which Close replaces with a zero page instead
+// of unmapping it, so a read racing with Close returns 0 rather than
+// faulting.
 func (s *Shm) Generation() uint64 {
-	if err := s.enter(); err != nil {
+	if s.genOff.Load() {
 		return 0
 	}
-	defer s.exit()
-	return atomic.LoadUint64(s.hdr64(hGeneration))
+	return atomic.LoadUint64(s.genWord)
+}
+
+// mapGenPage maps the page of the header that holds the generation
+// counter a second time, read-only (see Generation).
+func (s *Shm) mapGenPage() error {
+	page := unix.Getpagesize()
+	if hGeneration+8 > page {
+		return fmt.Errorf("segment %s: the generation counter is not in the first page", s.path)
+	}
+	m, err := unix.Mmap(s.fd, 0, page, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("map segment %s: %w", s.path, err)
+	}
+	s.genPage = m
+	s.genWord = (*uint64)(unsafe.Pointer(&m[hGeneration]))
+	return nil
+}
+
+// unmapGenPage replaces the generation page with an anonymous zero page at
+// the same address (atomically: a concurrent Generation reads the old
+// page or zeros, never an unmapped address). Its address space (one page
+// per Close) is not given back.
+func (s *Shm) unmapGenPage() error {
+	s.genOff.Store(true)
+	_, err := unix.MmapPtr(-1, 0, unsafe.Pointer(&s.genPage[0]), uintptr(len(s.genPage)),
+		unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_ANON|unix.MAP_FIXED)
+	if err != nil {
+		return fmt.Errorf("unmap generation page of segment %s: %w", s.path, err)
+	}
+	return nil
 }
 
 // CorruptEntries counts entries this process found undecodable.
@@ -997,6 +1045,9 @@ func (s *Shm) Close() error {
 		s.closed = true
 		if err := unix.Munmap(s.mem); err != nil && s.closeEr == nil {
 			s.closeEr = fmt.Errorf("unmap segment %s: %w", s.path, err)
+		}
+		if err := s.unmapGenPage(); err != nil && s.closeEr == nil {
+			s.closeEr = err
 		}
 		if err := unix.Close(s.fd); err != nil && s.closeEr == nil {
 			s.closeEr = fmt.Errorf("close segment %s: %w", s.path, err)

@@ -493,3 +493,41 @@ func TestDefaultInboxHeaderScalesWithProcesses(t *testing.T) {
 		assert.Equal(t, o.InboxBytes+c.want, s.Layout().InboxRegionBytes, "%d processes", c.procs)
 	}
 }
+
+// Generation moves with every registration, in every process's view, and
+// reads 0 once this process closed the segment, also while Close runs
+// (it takes no lock: a read racing with the unmapping must not fault).
+func TestGenerationLockFree(t *testing.T) {
+	o := testOpts(t)
+	a, b := open(t, o), open(t, o)
+	g0 := a.Generation()
+	require.NotZero(t, g0)
+	require.NoError(t, b.Register("m1", "m1"))
+	assert.Greater(t, a.Generation(), g0, "b's registration, seen by a")
+	assert.Equal(t, a.Generation(), b.Generation())
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var afterClose atomic.Uint64
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if a.Generation() == 0 {
+					afterClose.Add(1)
+				}
+			}
+		})
+	}
+	require.NoError(t, a.Close())
+	assert.Zero(t, a.Generation())
+	eventually(t, 5*time.Second, "readers see the close", func() bool { return afterClose.Load() > 0 })
+	close(stop)
+	wg.Wait()
+	require.NoError(t, b.Register("m2", "m2"), "the other process goes on")
+	assert.NotZero(t, b.Generation())
+}
