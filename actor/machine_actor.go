@@ -199,6 +199,8 @@ func (a *machineActor) Receive(ctx pactor.Context) {
 			return
 		}
 		a.handle(ctx, ev)
+	case *eventRun:
+		a.handleRun(ctx, msg)
 	case *maTimerFired:
 		t, ok := a.timers[msg.id]
 		if !ok || t.gen != msg.gen {
@@ -266,6 +268,22 @@ func (a *machineActor) handle(ctx pactor.Context, ev Event) {
 	}
 	if ctx.Sender() != nil {
 		a.respond(ctx)
+	}
+}
+
+// handleRun handles the events of r, one macrostep each, as if each had
+// been its own message (they have no sender: a run holds only one-way
+// events). A system message posted meanwhile waits for the end of the run,
+// as it waits for the end of one message; the run is at most one decoded
+// batch's stretch of the same event.
+func (a *machineActor) handleRun(ctx pactor.Context, r *eventRun) {
+	ev, err := EventFromWire(r.ev)
+	for range r.n {
+		if err != nil {
+			a.badEvent(ctx, err)
+			continue
+		}
+		a.handle(ctx, ev)
 	}
 }
 

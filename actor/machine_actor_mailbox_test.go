@@ -10,6 +10,8 @@ import (
 	pactor "github.com/asynkron/protoactor-go/actor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/xorc-dev/xorc/proto"
 )
 
 // recInvoker is a MessageInvoker that records what the mailbox delivers and
@@ -406,4 +408,29 @@ func TestBatchMailboxPostUserMessagesSuspended(t *testing.T) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	assert.Equal(t, []any{stop, "a", "b", "c"}, inv.log)
+}
+
+// TestMachineMailboxFoldsEventRuns: in a machine's own mailbox, a stretch
+// of one shared *proto.Event posted at once becomes one eventRun, in its
+// place; other repeated values, lone events and the general BatchMailbox
+// are left alone.
+func TestMachineMailboxFoldsEventRuns(t *testing.T) {
+	e1, e2 := &proto.Event{Type: "A"}, &proto.Event{Type: "B"}
+	same := &proto.Event{Type: "A"} // equal, not the same message
+	msgs := []any{e1, e1, e1, "x", e2, e2, e1, same, "y", "y", e2, e2}
+
+	inv := &recInvoker{}
+	m := machineMailbox().(*batchMailbox)
+	m.RegisterHandlers(inv, pactor.NewDefaultDispatcher(300))
+	m.PostUserMessages(msgs)
+	waitUsers(t, inv, 8)
+	assert.Equal(t, []any{
+		&eventRun{ev: e1, n: 3}, "x", &eventRun{ev: e2, n: 2}, e1, same, "y", "y", &eventRun{ev: e2, n: 2},
+	}, inv.users())
+	assert.Same(t, e1, inv.users()[0].(*eventRun).ev)
+
+	inv = &recInvoker{}
+	newTestMailbox(t, inv, 300).PostUserMessages(msgs)
+	waitUsers(t, inv, len(msgs))
+	assert.Equal(t, msgs, inv.users(), "BatchMailbox, for any actor: as posted")
 }

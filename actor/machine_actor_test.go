@@ -488,3 +488,28 @@ func TestMachineActorStepsLikeStep(t *testing.T) {
 	assert.Equal(t, StatusDone, want.Status, "the sequence reached the final state")
 	assert.Positive(t, StepCacheStats(m), "the step cache was on")
 }
+
+// An eventRun is handled as its n events, one macrostep and one published
+// StateChanged each; a run of an undecodable event counts n bad events.
+func TestMachineActorEventRun(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	sc := &scripted{step: func(s Snapshot, ev Event) (Snapshot, []Effect) {
+		mu.Lock()
+		got = append(got, ev.Type)
+		mu.Unlock()
+		return s, nil
+	}}
+	h := newHarness(t, sc, true)
+	h.system.Root.Send(h.pid, &eventRun{ev: &proto.Event{Type: "A"}, n: 5})
+	h.system.Root.Send(h.pid, &proto.Event{Type: "B"})
+	h.system.Root.Send(h.pid, &eventRun{ev: &proto.Event{Type: "A", Payload: []byte(`[1]`)}, n: 2})
+	_, ok := h.request(t, &proto.GetSnapshot{}).(*Reply)
+	require.True(t, ok)
+	mu.Lock()
+	assert.Equal(t, []string{"A", "A", "A", "A", "A", "B"}, got)
+	mu.Unlock()
+	assert.Equal(t, uint64(6), h.stats.Events.Load())
+	assert.Equal(t, uint64(2), h.stats.BadEvents.Load())
+	assert.Len(t, h.published(), 7, "init and one per event")
+}
