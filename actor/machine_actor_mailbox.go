@@ -151,12 +151,6 @@ func (m *batchMailbox) PostUserMessage(message any) {
 // PostUserMessages queues msgs in order: what PostUserMessage of each would
 // do, under one lock (the cross-process transports deliver a decoded batch's
 // run of messages for one actor this way). msgs is not retained.
-//
-// In a machine's own mailbox a stretch of one shared event message (the
-// transports decode every event without data of a type to one message) is
-// queued as one eventRun: the machine then takes the stretch in one
-// delivery, not one proto.actor invocation per event (see
-// machineActor.handleRun).
 func (m *batchMailbox) PostUserMessages(msgs []any) {
 	for i, msg := range msgs {
 		if unpacked(msg) { // rare: PostUserMessage unpacks it
@@ -175,19 +169,7 @@ func (m *batchMailbox) PostUserMessages(msgs []any) {
 		if t == nil || t.n == segmentSize {
 			t = m.newSegment()
 		}
-		plain := len(msgs)
-		if m.announce {
-			if n := repeats(msgs); n > 1 {
-				t.msgs[t.n] = &eventRun{ev: msgs[0].(*proto.Event), n: n}
-				t.n++
-				m.queued++
-				msgs = msgs[n:]
-				continue
-			}
-			for plain = 1; plain < len(msgs) && repeats(msgs[plain:]) < 2; plain++ {
-			}
-		}
-		k := copy(t.msgs[t.n:], msgs[:plain])
+		k := copy(t.msgs[t.n:], msgs)
 		t.n += k
 		m.queued += k
 		msgs = msgs[k:]
@@ -200,24 +182,28 @@ func (m *batchMailbox) PostUserMessages(msgs []any) {
 	}
 }
 
-// repeats is how many times msgs starts with one *proto.Event (0 if it
-// does not start with one).
-func repeats(msgs []any) int {
-	if len(msgs) == 0 {
-		return 0
+// PostUserMessageRepeated queues n deliveries of msg in a row: what n
+// PostUserMessage calls would do (the cross-process transports deliver a
+// decoded batch's run of identical envelopes this way). In a machine's own
+// mailbox n deliveries of an event message are queued as one eventRun,
+// which the machine takes in one proto.actor invocation (see
+// machineActor.handleRun).
+func (m *batchMailbox) PostUserMessageRepeated(msg any, n int) {
+	if n <= 0 {
+		return
 	}
-	if _, ok := msgs[0].(*proto.Event); !ok {
-		return 0
+	ev, ok := msg.(*proto.Event)
+	if !m.announce || !ok || n == 1 {
+		for range n {
+			m.PostUserMessage(msg)
+		}
+		return
 	}
-	n := 1
-	for n < len(msgs) && msgs[n] == msgs[0] { // the same pointer (another type is unequal)
-		n++
-	}
-	return n
+	m.PostUserMessage(&eventRun{ev: ev, n: n})
 }
 
-// eventRun is n deliveries in a row of one shared event message, queued as
-// one message (see PostUserMessages).
+// eventRun is n deliveries in a row of one event message, queued as one
+// message (see PostUserMessageRepeated).
 type eventRun struct {
 	ev *proto.Event
 	n  int

@@ -410,27 +410,30 @@ func TestBatchMailboxPostUserMessagesSuspended(t *testing.T) {
 	assert.Equal(t, []any{stop, "a", "b", "c"}, inv.log)
 }
 
-// TestMachineMailboxFoldsEventRuns: in a machine's own mailbox, a stretch
-// of one shared *proto.Event posted at once becomes one eventRun, in its
-// place; other repeated values, lone events and the general BatchMailbox
-// are left alone.
-func TestMachineMailboxFoldsEventRuns(t *testing.T) {
-	e1, e2 := &proto.Event{Type: "A"}, &proto.Event{Type: "B"}
-	same := &proto.Event{Type: "A"} // equal, not the same message
-	msgs := []any{e1, e1, e1, "x", e2, e2, e1, same, "y", "y", e2, e2}
-
+// TestPostUserMessageRepeated: n deliveries of one message, in their place
+// between the messages posted before and after; in a machine's own mailbox
+// an event message's deliveries are one eventRun, anything else (and in
+// the general BatchMailbox everything) n messages.
+func TestPostUserMessageRepeated(t *testing.T) {
+	e := &proto.Event{Type: "A"}
+	post := func(m *batchMailbox) {
+		m.PostUserMessage("before")
+		m.PostUserMessageRepeated(e, 3)
+		m.PostUserMessageRepeated("x", 2)
+		m.PostUserMessageRepeated(e, 1)
+		m.PostUserMessageRepeated(e, 0)
+		m.PostUserMessage("after")
+	}
 	inv := &recInvoker{}
 	m := machineMailbox().(*batchMailbox)
 	m.RegisterHandlers(inv, pactor.NewDefaultDispatcher(300))
-	m.PostUserMessages(msgs)
-	waitUsers(t, inv, 8)
-	assert.Equal(t, []any{
-		&eventRun{ev: e1, n: 3}, "x", &eventRun{ev: e2, n: 2}, e1, same, "y", "y", &eventRun{ev: e2, n: 2},
-	}, inv.users())
-	assert.Same(t, e1, inv.users()[0].(*eventRun).ev)
+	post(m)
+	waitUsers(t, inv, 6)
+	assert.Equal(t, []any{"before", &eventRun{ev: e, n: 3}, "x", "x", e, "after"}, inv.users())
+	assert.Same(t, e, inv.users()[1].(*eventRun).ev)
 
 	inv = &recInvoker{}
-	newTestMailbox(t, inv, 300).PostUserMessages(msgs)
-	waitUsers(t, inv, len(msgs))
-	assert.Equal(t, msgs, inv.users(), "BatchMailbox, for any actor: as posted")
+	post(newTestMailbox(t, inv, 300))
+	waitUsers(t, inv, 8)
+	assert.Equal(t, []any{"before", e, e, e, "x", "x", e, "after"}, inv.users(), "BatchMailbox, for any actor")
 }

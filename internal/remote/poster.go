@@ -18,9 +18,11 @@ import (
 
 // UserMessagesPoster is implemented by mailboxes that queue a run of user
 // messages at once: as many PostUserMessage calls in that order would, but
-// in one step (the mailbox does not retain msgs).
+// in one step (the mailbox does not retain msgs); and n deliveries of one
+// message at once (a machine's mailbox queues an event's as one message).
 type UserMessagesPoster interface {
 	PostUserMessages(msgs []any)
+	PostUserMessageRepeated(msg any, n int)
 }
 
 // actorProcessMailbox reports whether pactor.ActorProcess starts with its
@@ -85,8 +87,18 @@ func (c *Core) queue(r *inRun, pid *pactor.PID, msg any) {
 	r.n++
 }
 
-// queueN queues msg for pid k times.
+// queueN queues msg for pid k times: to a mailbox that takes repeated
+// deliveries, at once (after the run so far, in order); else in the run.
 func (c *Core) queueN(r *inRun, pid *pactor.PID, msg any, k int) {
+	if k > 1 {
+		proc, _ := c.sys.ProcessRegistry.GetLocal(pid.Id)
+		if p := runPoster(proc); p != nil {
+			c.flush(r)
+			p.PostUserMessageRepeated(msg, k)
+			c.ctr.add(CReceived, uint64(k))
+			return
+		}
+	}
 	for k > 0 {
 		if r.n < 2 || r.pid != pid || r.n == runLen {
 			c.queue(r, pid, msg) // starts a run, or delivers this one and starts the next

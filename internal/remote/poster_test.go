@@ -80,6 +80,15 @@ func (r runMailbox) PostUserMessages(msgs []any) {
 	r.mu.Unlock()
 }
 
+func (r runMailbox) PostUserMessageRepeated(msg any, n int) {
+	r.add(fmt.Sprintf("repeat %d: %s", n, msgName(msg)))
+	r.mu.Lock()
+	for range n {
+		r.msgs = append(r.msgs, msgName(msg))
+	}
+	r.mu.Unlock()
+}
+
 func spawnRec(t *testing.T, n *node, id string, runs bool) *recMailbox {
 	t.Helper()
 	r := &recMailbox{runs: runs}
@@ -150,6 +159,15 @@ func TestReceiveRuns(t *testing.T) {
 	add("runs", 2, "e")
 	add("nobody", 2, "n")
 	add("runs", 1, "f")
+	same := func(id, typ string, n int) { // identical envelopes
+		for range n {
+			env, err := proto.Encode(pactor.NewPID(b.addr, id), nil, &proto.Event{Type: typ})
+			require.NoError(t, err)
+			envs = append(envs, env)
+		}
+	}
+	same("runs", "z", 5)
+	same("plain", "y", 3)
 	data, err := proto.AppendBatch(nil, envs)
 	require.NoError(t, err)
 
@@ -171,11 +189,12 @@ func TestReceiveRuns(t *testing.T) {
 		"sys *actor.Watch", // after the user messages before it
 		"run 3: c0 d0 env:req",
 		"run 2: e0 e1",
-		"user f0", // a run of one is sent as such
+		"run 3: f0 z z", // identical envelopes: the second one makes the decoder note the repeat,
+		"repeat 3: z",   // the others are one repeated delivery
 	}, runs.got())
-	assert.Equal(t, []string{"user p0", "user p1"}, plain.got())
+	assert.Equal(t, []string{"user p0", "user p1", "user y", "user y", "user y"}, plain.got(), "no repeats without a mailbox that takes them")
 	after := b.core.Stats()
-	assert.Equal(t, uint64(runLen+3+2+2+1+3+2+2+1), after.Received-before.Received, "every delivered envelope, dead letters included")
+	assert.Equal(t, uint64(runLen+3+2+2+1+3+2+2+1+5+3), after.Received-before.Received, "every delivered envelope, dead letters included")
 	assert.Equal(t, uint64(1), after.DecodeErrors-before.DecodeErrors)
 }
 
