@@ -265,7 +265,15 @@ func (o *Orchestrator) sendRemote(ctx context.Context, r *remoteRoute, ev actor.
 		return o.deliverEvent(ctx, r.id, r.pid, ev)
 	}
 	if rt := r.route.Load(); rt != nil {
-		if err := rt.Send(ctx, o.bareMessage(ev)); err != nil {
+		t := ev.Type // not empty (Send checked)
+		slot := &r.events[(uint32(len(t))^uint32(t[0])<<3^uint32(t[len(t)-1]))%uint32(len(r.events))]
+		re := slot.Load()
+		if re == nil || re.typ != t {
+			msg := o.bareMessage(ev)
+			re = &routedEvent{typ: t, msg: msg, env: rt.Envelope(msg)}
+			slot.Store(re)
+		}
+		if err := rt.SendEnvelope(ctx, re.msg, re.env); err != nil {
 			return fmt.Errorf("send %q to %q: %w", ev.Type, r.id, err)
 		}
 		return nil
@@ -519,6 +527,16 @@ type remoteRoute struct {
 
 	routed atomic.Bool                  // the transport was asked for a Route
 	route  atomic.Pointer[remote.Route] // its answer (nil: none)
+	// The messages of events without data sent through route and their
+	// envelopes, by event type (direct-mapped: a collision costs an
+	// encoding, never a wrong envelope).
+	events [8]atomic.Pointer[routedEvent]
+}
+
+type routedEvent struct {
+	typ string
+	msg *bareEvent
+	env []byte // route.Envelope(msg); nil: none
 }
 
 // routeSlots is the size of the orchestrator's direct-mapped route caches.

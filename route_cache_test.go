@@ -91,8 +91,9 @@ func TestSendRouteCachesFollowMachines(t *testing.T) {
 
 // Sends to another process's machine from several goroutines at once, events
 // without data (which go through the transport's Route once the machine's
-// route is cached) mixed with events with data (which do not): every event
-// arrives, each with its data.
+// route is cached, their envelopes kept by type) mixed with events with data
+// (which do not): every event arrives as sent, each with its data. "AG"
+// shares "T"'s slot in the route's envelope cache.
 func TestSendToOtherMemberRouteAndData(t *testing.T) {
 	cfg := shmTestConfig(t)
 	a, err := New(newSystem(t), cfg)
@@ -102,10 +103,11 @@ func TestSendToOtherMemberRouteAndData(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = z.Close() })
 	ctx := context.Background()
-	const chart = `{"id": "c", "initial": "a", "context": {"count": 0, "seen": null, "other": 0}, "states": {
+	const chart = `{"id": "c", "initial": "a", "context": {"count": 0, "seen": null, "other": 0, "ag": 0}, "states": {
 	  "a": {"on": {
 	    "T": {"actions": [{"type": "xorc.increment"}]},
 	    "U": {"actions": [{"type": "xorc.increment", "params": {"key": "other"}}]},
+	    "AG": {"actions": [{"type": "xorc.increment", "params": {"key": "ag"}}]},
 	    "D": {"actions": [{"type": "xorc.increment"}, {"type": "xorc.copy", "params": {"key": "seen", "field": "seq"}}]}}}}}`
 	_, err = z.Spawn(ctx, "c1", load(t, chart, nil))
 	require.NoError(t, err)
@@ -121,6 +123,8 @@ func TestSendToOtherMemberRouteAndData(t *testing.T) {
 					ev = actor.Event{Type: "D", Data: map[string]any{"seq": float64(s*each + i)}}
 				case i%7 == 0:
 					ev = actor.Event{Type: "U"}
+				case i%3 == 0:
+					ev = actor.Event{Type: "AG"}
 				}
 				if err := a.Send(ctx, "c1", ev); err != nil {
 					t.Error(err)
@@ -133,14 +137,19 @@ func TestSendToOtherMemberRouteAndData(t *testing.T) {
 	require.NoError(t, a.Send(ctx, "c1", actor.Event{Type: "D", Data: map[string]any{"seq": -1.0}}))
 	s, err := a.Snapshot(ctx, "c1")
 	require.NoError(t, err)
-	others := 0
+	others, ags := 0, 0
 	for i := range each {
-		if i%10 != 0 && i%7 == 0 {
+		switch {
+		case i%10 == 0:
+		case i%7 == 0:
 			others++
+		case i%3 == 0:
+			ags++
 		}
 	}
-	assert.EqualValues(t, senders*(each-others)+1, s.Context["count"])
+	assert.EqualValues(t, senders*(each-others-ags)+1, s.Context["count"])
 	assert.EqualValues(t, senders*others, s.Context["other"])
+	assert.EqualValues(t, senders*ags, s.Context["ag"])
 	assert.EqualValues(t, -1, s.Context["seen"], "the last event's data")
 	assert.Equal(t, uint64(senders*each+1), z.Stats().Events)
 }

@@ -59,6 +59,26 @@ func (c *Core) Route(target *pactor.PID) *Route {
 // Send sends msg to the route's target: the same as
 // Deliver(ctx, target, nil, msg), errors included.
 func (r *Route) Send(ctx context.Context, msg proto.Frozen) error {
+	return r.send(ctx, msg, nil)
+}
+
+// Envelope returns the encoded envelope of msg to the route's target, for
+// SendEnvelope (a caller that keeps it skips the Route's lookup), or nil
+// when it cannot be kept (see Send).
+func (r *Route) Envelope(msg proto.Frozen) []byte {
+	return r.envelope(r.p.Load(), msg)
+}
+
+// SendEnvelope is Send for a caller that keeps env = Envelope(msg) (nil:
+// none); the envelope must not be changed.
+func (r *Route) SendEnvelope(ctx context.Context, msg proto.Frozen, env []byte) error {
+	if env == nil {
+		return r.deliver(ctx, r.p.Load(), msg)
+	}
+	return r.send(ctx, msg, env)
+}
+
+func (r *Route) send(ctx context.Context, msg proto.Frozen, env []byte) error {
 	p := r.p.Load()
 	if p.replies.Load() > 0 || ctx.Err() != nil {
 		return r.deliver(ctx, p, msg)
@@ -69,8 +89,10 @@ func (r *Route) Send(ctx context.Context, msg proto.Frozen) error {
 			return r.deliver(ctx, p, msg)
 		}
 	}
-	env := r.envelope(p, msg)
-	if env == nil || !p.queueEncoded(env) {
+	if env == nil {
+		env = r.envelope(p, msg)
+	}
+	if env == nil || len(env) > p.link.MaxBatch() || !p.queueEncoded(env) {
 		return r.deliver(ctx, p, msg)
 	}
 	return nil

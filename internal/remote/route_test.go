@@ -57,6 +57,12 @@ func TestRouteSendsInOrder(t *testing.T) {
 		}
 		require.NoError(t, r.Send(ctx, frozenSlice{typ: []string{"s"}}))
 		want = append(want, "s")
+		kept := msgs[round]
+		env := r.Envelope(kept)
+		require.NotNil(t, env)
+		require.NoError(t, r.SendEnvelope(ctx, kept, env), "with the envelope kept by the caller")
+		require.NoError(t, r.SendEnvelope(ctx, frozenSlice{typ: []string{"n"}}, nil), "none kept: Deliver")
+		want = append(want, kept.typ, "n")
 	}
 	for i, w := range want {
 		require.Equal(t, w, e.next(), "message %d", i)
