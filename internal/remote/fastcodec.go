@@ -355,8 +355,30 @@ type fastIn struct {
 type rawEnvelope struct {
 	raw   []byte
 	field []byte // raw as a Batch field (tag, length, raw): what Receive matches
+	// block is field repeated blockFields times, made once a run that
+	// long was seen: Receive then matches long runs block by block.
+	block atomic.Pointer[[]byte]
 	pid   *pactor.PID
 	ev    *proto.Event // shared: an event without data
+}
+
+// blockFields is how many copies of a repeated envelope field Receive
+// compares at once (one comparison of a few KiB instead of one call per
+// envelope).
+const blockFields = 64
+
+// blockOf returns e's block, made now if a run of k envelopes shows that
+// runs are long; nil otherwise.
+func (e *rawEnvelope) blockOf(k int) []byte {
+	if b := e.block.Load(); b != nil {
+		return *b
+	}
+	if k < blockFields {
+		return nil
+	}
+	b := bytes.Repeat(e.field, blockFields)
+	e.block.Store(&b)
+	return b
 }
 
 type rawTarget struct {

@@ -54,11 +54,19 @@ func (c *Core) Receive(batch []byte) error {
 			// fastIn.lastEnv): what the loop below would find, field by
 			// field, without parsing it.
 			k := 0
+			if block := le.blockOf(0); block != nil {
+				for n+blockFields <= c.cfg.MaxEnvelopes && bytes.HasPrefix(batch, block) {
+					batch = batch[len(block):]
+					k += blockFields
+					n += blockFields
+				}
+			}
 			for n < c.cfg.MaxEnvelopes && bytes.HasPrefix(batch, le.field) {
 				batch = batch[len(le.field):]
 				k++
 				n++
 			}
+			le.blockOf(k)
 			c.queueN(&run, le.pid, le.ev, k)
 			if n < c.cfg.MaxEnvelopes || len(batch) == 0 {
 				continue

@@ -322,3 +322,47 @@ func TestReceiveRepeatedEnvelopes(t *testing.T) {
 		require.NotNil(t, c.core.fast.lastEnv.Load(), "the limit was reached on the repeated-envelope path")
 	})
 }
+
+// Long runs of one envelope are matched a block of blockFields envelopes at
+// a time once a run that long was seen: every envelope is delivered once,
+// in repeated deliveries, and the batch limit (MaxEnvelopes) still holds
+// to the envelope: what lies beyond it is refused, not delivered.
+func TestReceiveLongRunsInBlocks(t *testing.T) {
+	net := newNet()
+	const limit = 2*blockFields + 5
+	b := newNode(t, net, "b", func(c *Config) { c.MaxEnvelopes = limit })
+	runs := spawnRec(t, b, "runs", true)
+	env, err := proto.Encode(pactor.NewPID(b.addr, "runs"), nil, &proto.Event{Type: "z"})
+	require.NoError(t, err)
+	batch := func(n int) []byte {
+		envs := make([]*proto.Envelope, n)
+		for i := range envs {
+			envs[i] = env
+		}
+		data, err := proto.AppendBatch(nil, envs)
+		require.NoError(t, err)
+		return data
+	}
+	delivered := func() int { return len(runs.messages()) }
+
+	require.NoError(t, b.core.Receive(batch(blockFields+2))) // long enough: the block is made
+	require.Equal(t, blockFields+2, delivered())
+	le := b.core.fast.lastEnv.Load()
+	require.NotNil(t, le)
+	require.NotNil(t, le.block.Load())
+	require.NoError(t, b.core.Receive(batch(limit)))
+	require.Equal(t, blockFields+2+limit, delivered())
+	for _, n := range []int{1, 2, blockFields - 1, blockFields, blockFields + 1, 2*blockFields + 3, limit} {
+		before := delivered()
+		require.NoError(t, b.core.Receive(batch(n)))
+		require.Equal(t, before+n, delivered(), "a run of %d", n)
+	}
+	before, st := delivered(), b.core.Stats()
+	err = b.core.Receive(batch(limit + blockFields))
+	require.ErrorIs(t, err, proto.ErrTooLarge)
+	assert.Equal(t, before+limit, delivered(), "the envelopes within the limit only")
+	assert.Equal(t, st.DecodeErrors+1, b.core.Stats().DecodeErrors)
+	for _, m := range runs.messages() {
+		require.Equal(t, "z", m)
+	}
+}
