@@ -48,6 +48,7 @@ type Orchestrator struct {
 	gen       generationer  // reg, when it counts its mutations (routes to other processes are then cached)
 	routes    routeMaker    // transport, when it makes Routes
 	poller    requestPoller // transport, when its requesters read their replies themselves
+	awaiter   replyAwaiter  // transport, when its core takes reply PIDs
 	log       *slog.Logger
 	retired   Stats // counters of machines already stopped (under mu)
 	router    router
@@ -135,6 +136,7 @@ func New(system *pactor.ActorSystem, cfg Config, opts ...Option) (*Orchestrator,
 	orc.gen, _ = orc.reg.(generationer)
 	orc.routes, _ = t.(routeMaker)
 	orc.poller, _ = t.(requestPoller)
+	orc.awaiter, _ = t.(replyAwaiter)
 	if tr, ok := orc.reg.(toucher); ok {
 		orc.touchStop = make(chan struct{})
 		orc.touchDone = make(chan struct{})
@@ -293,6 +295,12 @@ type requestPoller interface {
 	PollRequest(ctx context.Context, target, sender *pactor.PID, msg any, replies <-chan any) (reply any, got bool, err error)
 }
 
+// replyAwaiter is a transport whose routing core gives out reply PIDs that
+// it resolves itself (see remote.Core.AwaitReply).
+type replyAwaiter interface {
+	AwaitReply(proc pactor.Process) (*remote.Await, bool)
+}
+
 // routeMaker is a transport that makes remote.Routes (shm, pipe): handles
 // for repeated one-way sends to one actor of another process.
 type routeMaker interface {
@@ -396,8 +404,22 @@ func (o *Orchestrator) request(ctx context.Context, to string, msg any) (*Snapsh
 		}
 		local = o.isLocal(pid)
 	}
-	r := o.newReply()
-	defer o.system.ProcessRegistry.Remove(r.pid)
+	var r *reply
+	if o.awaiter != nil && !local {
+		// A reply from another process comes through the transport's core,
+		// which hands it over without the actor system's registry.
+		r = &reply{ch: make(chan any, 1)}
+		if aw, ok := o.awaiter.AwaitReply((*replyProcess)(r)); ok {
+			defer aw.Release()
+			r.pid = aw.PID()
+		} else {
+			r = nil
+		}
+	}
+	if r == nil {
+		r = o.newReply()
+		defer o.system.ProcessRegistry.Remove(r.pid)
+	}
 	switch {
 	case local:
 		o.root.Send(pid, &pactor.MessageEnvelope{Message: msg, Sender: r.pid})

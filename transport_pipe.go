@@ -76,6 +76,10 @@ func (p *pipeTransport) Deliver(ctx context.Context, target, sender *pactor.PID,
 	return p.t.Deliver(ctx, target, sender, msg)
 }
 
+func (p *pipeTransport) AwaitReply(proc pactor.Process) (*remote.Await, bool) {
+	return p.t.AwaitReply(proc)
+}
+
 func (p *pipeTransport) Route(target *pactor.PID) *remote.Route { return p.t.Route(target) }
 
 func (p *pipeTransport) Close() error {

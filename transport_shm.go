@@ -80,6 +80,10 @@ func (s *shmTransport) PollRequest(ctx context.Context, target, sender *pactor.P
 	return s.t.PollRequest(ctx, target, sender, msg, replies)
 }
 
+func (s *shmTransport) AwaitReply(proc pactor.Process) (*remote.Await, bool) {
+	return s.t.AwaitReply(proc)
+}
+
 func (s *shmTransport) Route(target *pactor.PID) *remote.Route { return s.t.Route(target) }
 
 func (s *shmTransport) Close() error {

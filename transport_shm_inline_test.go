@@ -67,6 +67,7 @@ func serveInlineHelper(name string) error {
 	var once sync.Once
 	impl := &actor.Implementations{Actions: map[string]actor.ActionFunc{
 		"wait": func(*actor.ActionArgs) error {
+			fmt.Println("BLOCKED") // the parent sends GO once it reads this
 			select {
 			case <-released:
 				return nil
@@ -102,7 +103,14 @@ func serveInlineHelper(name string) error {
 		if _, err := orc.Spawn(ctx, id, m); err != nil {
 			return err
 		}
+		if _, err := orc.Snapshot(ctx, id); err != nil {
+			return err
+		}
 	}
+	// Let the machines' mailboxes go idle after their start: the blocker's
+	// WAIT must find it idle (a mailbox still running takes WAIT on its
+	// worker, not on the inbox's reader, and no hand-on is needed then).
+	time.Sleep(50 * time.Millisecond)
 	fmt.Println("READY")
 	_, _ = bufio.NewReader(os.Stdin).ReadString('\n') // until the parent closes stdin
 	return nil
@@ -135,13 +143,33 @@ func TestSharedMemoryInlineMachineBlocks(t *testing.T) {
 		_ = stdin.Close()
 		assert.NoError(t, cmd.Wait(), stderr.String())
 	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	out := bufio.NewReader(stdout)
+	line, err := out.ReadString('\n')
 	require.NoError(t, err, stderr.String())
 	require.Equal(t, "READY\n", line)
 
+	reg, err := registry.OpenShm(registry.ShmOptions{Name: name})
+	require.NoError(t, err)
+	defer reg.Close()
+	m, err := reg.Lookup("fast")
+	require.NoError(t, err)
+	helper := func() remote_shm.Stats {
+		region, err := reg.InboxRegion(m.Owner.Slot)
+		require.NoError(t, err)
+		st, err := remote_shm.ReadInbox(region)
+		require.NoError(t, err)
+		return st
+	}
+
 	// The blocker's action blocks until fast gets GO: GO must get through
-	// the same inbox while the blocker's run is still blocked.
+	// the same inbox while the blocker's run is still blocked. GO is sent
+	// once the action says it blocks, so that it is not in the same batch
+	// as WAIT (the reader would run the blocker and leave fast to a worker,
+	// which may release the blocker before it blocks: no hand-on needed).
 	require.NoError(t, o.Send(ctx, "blocker", actor.Event{Type: "WAIT"}))
+	line, err = out.ReadString('\n')
+	require.NoError(t, err, stderr.String())
+	require.Equal(t, "BLOCKED\n", line)
 	s, err := o.Request(ctx, "fast", actor.Event{Type: "GO"})
 	require.NoError(t, err, "a blocked machine must not stall deliveries to the others")
 	assert.Equal(t, "went", s.Value)
@@ -154,16 +182,6 @@ func TestSharedMemoryInlineMachineBlocks(t *testing.T) {
 	assert.Equal(t, "b", es.Value, "the helper's request reached echo once")
 
 	// The helper's reader ran the blocker itself and handed its reading on.
-	reg, err := registry.OpenShm(registry.ShmOptions{Name: name})
-	require.NoError(t, err)
-	defer reg.Close()
-	m, err := reg.Lookup("fast")
-	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		region, err := reg.InboxRegion(m.Owner.Slot)
-		require.NoError(t, err)
-		st, err := remote_shm.ReadInbox(region)
-		require.NoError(t, err)
-		return st.HandOns >= 1
-	}, 10*time.Second, 10*time.Millisecond, "the helper's published counters show a hand-on")
+	require.Eventually(t, func() bool { return helper().HandOns >= 1 }, 10*time.Second, 10*time.Millisecond,
+		"the helper's published counters show a hand-on")
 }

@@ -279,6 +279,16 @@ func (t *Transport) Deliver(ctx context.Context, target, sender *pactor.PID, msg
 	return core.Deliver(ctx, target, sender, msg)
 }
 
+// AwaitReply returns a reply PID resolved by the routing core (see
+// remote.Core.AwaitReply); false before Start or when its table is full.
+func (t *Transport) AwaitReply(proc pactor.Process) (*remote.Await, bool) {
+	core := t.core.Load()
+	if core == nil {
+		return nil, false
+	}
+	return core.AwaitReply(proc)
+}
+
 // Route returns a handle for repeated one-way sends of frozen messages to
 // target (see remote.Core.Route), or nil when there is none yet (send with
 // Deliver first).

@@ -406,6 +406,15 @@ func (t *Transport) Deliver(ctx context.Context, target, sender *pactor.PID, msg
 	return t.core.Deliver(ctx, target, sender, msg)
 }
 
+// AwaitReply returns a reply PID resolved by the routing core (see
+// remote.Core.AwaitReply); false before Start or when its table is full.
+func (t *Transport) AwaitReply(proc pactor.Process) (*remote.Await, bool) {
+	if t.core == nil {
+		return nil, false
+	}
+	return t.core.AwaitReply(proc)
+}
+
 // Route returns a handle for repeated one-way sends of frozen messages to
 // target (see remote.Core.Route), or nil when there is none yet (send with
 // Deliver first).

@@ -141,6 +141,9 @@ type Core struct {
 	log  *slog.Logger
 	fast fastIn // the inbound hot path's caches
 
+	awaits   [awaitSlots]atomic.Pointer[Await] // reply PIDs known to the core only (see AwaitReply)
+	awaitSeq atomic.Uint64
+
 	peers peerMap // address -> *peer: live peers (read on every send)
 
 	mu     sync.Mutex

@@ -661,6 +661,8 @@ func (c *Core) fastDecode(data []byte) (targetPID *pactor.PID, out any, ok bool)
 		if isEvent {
 			tpid = c.fast.localPID(c.addr, id)
 			c.fast.last.Store(&rawTarget{raw: append([]byte(nil), target...), pid: tpid})
+		} else if a := c.awaited(id); a != nil {
+			tpid = a.pid
 		} else {
 			// Not kept: other messages mostly answer futures, each a PID
 			// used once (the cache is for the machines events stream to).

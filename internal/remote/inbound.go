@@ -154,7 +154,7 @@ func (c *Core) receiveEnvelope(data []byte) error {
 			return err
 		}
 	}
-	proc, _ := c.sys.ProcessRegistry.GetLocal(d.Target.Id) // the DeadLetter process when there is none
+	proc := c.localProcess(d.Target) // the DeadLetter process when there is none
 	if d.System {
 		if t, ok := d.Message.(*pactor.Terminated); ok && t.Who != nil {
 			if p, ok := c.peers.Load(t.Who.Address); ok {

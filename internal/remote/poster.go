@@ -120,7 +120,11 @@ func (c *Core) flush(r *inRun) {
 	case 0:
 		return
 	case 1:
-		c.sys.Root.Send(r.pid, r.first)
+		if a := c.awaitedPID(r.pid); a != nil {
+			a.proc.SendUserMessage(r.pid, r.first)
+		} else {
+			c.sys.Root.Send(r.pid, r.first)
+		}
 		r.first = nil
 	default:
 		msgs := r.buf[:r.n]
