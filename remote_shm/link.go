@@ -76,6 +76,10 @@ func (l *link) MaxBatch() int { return l.ring.MaxPayload() }
 
 func (l *link) Close() error { return nil } // the ring handle is shared per slot
 
+// HasRoom implements remote.RoomChecker: the peer's inbox has room for a
+// batch of n bytes now (senders may then write it themselves).
+func (l *link) HasRoom(n int) bool { return l.ring.HasRoom(n) }
+
 // alive fails once the peer's slot no longer holds its generation, or this
 // transport closes.
 func (l *link) alive() error {

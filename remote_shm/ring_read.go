@@ -220,6 +220,26 @@ func (r *Ring) zero(from, to uint64) {
 	}
 }
 
+// HasRoom reports whether a record of n payload bytes would be claimed now
+// without waiting for the consumer (another producer may take the room
+// first). A corrupt position reports false.
+func (r *Ring) HasRoom(n int) bool {
+	if n < 0 || recHdrLen+n > r.maxRecord {
+		return false
+	}
+	need := uint64(align8(recHdrLen + n))
+	capacity := uint64(r.capacity)
+	tail := atomic.LoadUint64(r.tail)
+	head := atomic.LoadUint64(r.head)
+	if head > tail || tail-head > capacity {
+		return false
+	}
+	if idx := tail & r.mask; need > capacity-idx {
+		need += capacity - idx // padding to the end first
+	}
+	return tail-head+need <= capacity
+}
+
 // Pending reports whether the ring holds claimed space the consumer has not
 // consumed yet (committed or not).
 func (r *Ring) Pending() bool {

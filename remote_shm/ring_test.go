@@ -530,3 +530,26 @@ func TestWaitIdleSleeps(t *testing.T) {
 	assert.GreaterOrEqual(t, s, uint64(1))
 	assert.LessOrEqual(t, s, uint64(12))
 }
+
+// HasRoom says whether a write of n bytes would be claimed without waiting:
+// true on an empty ring up to MaxPayload, false once the ring is full, true
+// again after a read; false for a payload no record can hold.
+func TestHasRoom(t *testing.T) {
+	r, _ := newTestRing(t, 4096, 1)
+	assert.True(t, r.HasRoom(0))
+	assert.True(t, r.HasRoom(r.MaxPayload()))
+	assert.False(t, r.HasRoom(r.MaxPayload()+1))
+	assert.False(t, r.HasRoom(-1))
+	n := fillRing(t, r, 0)
+	require.Positive(t, n)
+	assert.False(t, r.HasRoom(100), "full")
+	assert.NotEmpty(t, readAll(t, r))
+	assert.True(t, r.HasRoom(100), "read: room again")
+	// Every answer is what a write would find: room means it does not wait.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	for i := 0; r.HasRoom(300); i++ {
+		require.NoError(t, r.Write(ctx, 0, 1, make([]byte, 300)), "write %d after HasRoom", i)
+	}
+	require.ErrorIs(t, r.Write(ctx, 0, 1, make([]byte, 300)), ErrRingFull)
+}

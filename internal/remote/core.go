@@ -141,6 +141,8 @@ type Core struct {
 	log  *slog.Logger
 	fast fastIn // the inbound hot path's caches
 
+	senderFlushes atomic.Uint64 // queues written by their senders (see unlockQueued); not in Counters (no free word)
+
 	awaits   [awaitSlots]atomic.Pointer[Await] // reply PIDs known to the core only (see AwaitReply)
 	awaitSeq atomic.Uint64
 
@@ -200,7 +202,11 @@ func New(cfg Config) (*Core, error) {
 func (c *Core) Address() string { return c.addr }
 
 // Stats reads the counters.
-func (c *Core) Stats() Stats { return c.ctr.Stats() }
+func (c *Core) Stats() Stats {
+	st := c.ctr.Stats()
+	st.SenderFlushes = c.senderFlushes.Load()
+	return st
+}
 
 // CopyCounters copies the counters into dst (e.g. a block in shared memory
 // that other processes read), word by word with atomic stores.

@@ -50,6 +50,13 @@ type memLink struct {
 func (l *memLink) MaxBatch() int { return l.net.maxBatch }
 func (l *memLink) Close() error  { return nil }
 
+// HasRoom: unless the gate is closed (a link that does not take writes).
+func (l *memLink) HasRoom(int) bool {
+	l.net.mu.Lock()
+	defer l.net.mu.Unlock()
+	return l.net.gate == nil
+}
+
 func (l *memLink) Send(deadline time.Time, batch []byte) error {
 	l.net.mu.Lock()
 	gate := l.net.gate

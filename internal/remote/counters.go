@@ -60,6 +60,10 @@ type Stats struct {
 	WatchTerminated uint64 `json:"watch_terminated"` // Terminated sent because a watched actor's process died
 	Undelivered     uint64 `json:"undelivered"`      // envelopes accepted by a link, then reported undelivered (dead letters)
 	Unconfirmed     uint64 `json:"unconfirmed"`      // batches written whose delivery was never confirmed (maybe lost)
+	// SenderFlushes: queues written by a sending goroutine while senders
+	// streamed (see internal/remote's sender flushing); this process only,
+	// not published in shared memory.
+	SenderFlushes uint64 `json:"sender_flushes"`
 }
 
 // Stats reads every counter of the block.

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"slices"
@@ -42,6 +43,7 @@ type peer struct {
 	addr     string
 	link     Link
 	connect  func(deadline time.Time) error // the link's Connect, if it is a Connector
+	room     func(n int) bool               // the link's HasRoom, if it is a RoomChecker (senders may flush)
 	maxQueue int
 
 	mu      sync.Mutex
@@ -77,9 +79,49 @@ type peer struct {
 	targets targetCache // encoded target fields
 	envs    envCache    // encoded envelopes of frozen messages (under mu)
 
+	// Sender flushing (see unlockQueued), under mu: while senders stream,
+	// they write full queues themselves and the writer goroutine sleeps; a
+	// timer hands a tail that no sender flushes to the writer.
+	streaming bool
+	flushSeq  uint64 // sender flushes
+	tailSeq   uint64 // flushSeq when the tail timer last looked
+	tail      *time.Timer
+	tailArmed bool
+
 	kick chan struct{}
 	quit chan struct{}
 }
+
+// Sender flushing. A writer goroutine that wrote at least streamBytes in one
+// wake-up leaves the next queues to the senders: a sender that finds
+// senderFlushBytes queued and nobody writing writes them itself, so that a
+// stream of one-way sends costs no goroutine wake-up (and no thread: on a
+// machine with few CPUs the writer's thread competed with the sender and the
+// receiving process). A queue that stops growing before it is that full is
+// handed to the writer within one to two tailAfter (200 µs). Requests and replies
+// end streaming: they are written at once.
+const (
+	streamBytes      = 8 << 10
+	senderFlushBytes = 32 << 10
+)
+
+// recordSlack bounds what a link adds to each write (a ring record's header
+// and padding), for RoomChecker.
+const recordSlack = 64
+
+// RoomChecker is a Link that tells whether a Send of n bytes (in one or a
+// few writes) would be taken now without waiting; another producer may
+// take the room first. Senders flush queues themselves only into such
+// links (see unlockQueued).
+type RoomChecker interface {
+	HasRoom(n int) bool
+}
+
+// tailAfter is the tail timer's period in nanoseconds (a variable for
+// tests).
+var tailAfter atomic.Int64
+
+func init() { tailAfter.Store(int64(200 * time.Microsecond)) }
 
 // part is the start of one link write within a queue: its offset and the
 // number of envelopes before it.
@@ -111,6 +153,9 @@ func newPeer(c *Core, address string, link Link) *peer {
 	}
 	if cn, ok := link.(Connector); ok {
 		p.connect = cn.Connect
+	}
+	if rc, ok := link.(RoomChecker); ok {
+		p.room = rc.HasRoom
 	}
 	return p
 }
@@ -261,7 +306,10 @@ func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, urg
 					p.qWait = append(p.qWait, waiter{off: start, deadline: deadline, res: res})
 				}
 			}
-			p.unlockKick(!p.writing)
+			if urgent || p.qReq {
+				p.streaming = false // written at once, not at the next flush
+			}
+			p.unlockQueued(nil, deadline)
 			if res != nil {
 				return p.await(res, deadline)
 			}
@@ -307,7 +355,7 @@ func (p *peer) queuedLocked(start, maxBatch int) {
 // most MaxBatch bytes), for the writer if that needs no report and no wait:
 // the peer takes messages, has no loss to report and room in its queue. It
 // reports whether it did; if not, send says why or waits.
-func (p *peer) queueEncoded(env []byte) bool {
+func (p *peer) queueEncoded(ctx context.Context, env []byte) bool {
 	p.mu.Lock()
 	start := len(p.q)
 	if p.err != nil || p.closing != nil || p.lost != nil || (start > 0 && start+len(env) > p.maxQueue) {
@@ -316,8 +364,79 @@ func (p *peer) queueEncoded(env []byte) bool {
 	}
 	p.q = append(p.q, env...)
 	p.queuedLocked(start, p.link.MaxBatch())
-	p.unlockKick(!p.writing)
+	p.unlockQueued(ctx, time.Time{})
 	return true
+}
+
+// unlockQueued releases p.mu after a send queued an envelope, and sees that
+// the queue gets written: by the writer goroutine (kicked if it sleeps), or
+// while senders stream (see senderFlushBytes) by this sender once the queue
+// is full enough, else at the next flush or by the tail timer.
+//
+// A sender flushes only into a link that has room for the queue now (a
+// RoomChecker), so that its send does not wait for a slow reader (that is
+// the writer goroutine's job; senders wait for room in the queue, until
+// their deadline); if another producer took the room meanwhile, the write
+// waits until the sender's deadline (ctx's, or deadline; zero: the link's
+// send timeout), and what it could not write is reported as undelivered.
+func (p *peer) unlockQueued(ctx context.Context, deadline time.Time) {
+	if !p.streaming || p.closing != nil || p.err != nil {
+		p.unlockKick(!p.writing)
+		return
+	}
+	if !p.writing && len(p.q) >= senderFlushBytes {
+		if !p.room(len(p.q) + (len(p.parts)+1)*recordSlack) {
+			p.streaming = false // a slow reader: the writer goroutine waits for it
+			p.unlockKick(true)
+			return
+		}
+		p.writing = true
+		p.flushSeq++
+		p.c.senderFlushes.Add(1)
+		n, req := p.takeLocked()
+		p.mu.Unlock()
+		if ctx != nil {
+			deadline, _ = ctx.Deadline()
+		}
+		if !deadline.IsZero() && (p.wdlUpTo.IsZero() || deadline.Before(p.wdlUpTo)) {
+			p.wdlUpTo = deadline // (w and its deadline are ours while writing)
+		}
+		p.writeQueue(n, req)
+		p.mu.Lock()
+		p.writing = false
+		p.flushedLocked()
+		p.mu.Unlock()
+		return
+	}
+	if !p.tailArmed {
+		p.tailArmed = true
+		p.tailSeq = p.flushSeq
+		if p.tail == nil {
+			p.tail = time.AfterFunc(time.Duration(tailAfter.Load()), p.tailDue)
+		} else {
+			p.tail.Reset(time.Duration(tailAfter.Load()))
+		}
+	}
+	p.mu.Unlock()
+}
+
+// tailDue is the tail timer: while senders still flush, it looks again
+// later; else streaming ends and the writer gets what is queued.
+func (p *peer) tailDue() {
+	p.mu.Lock()
+	if !p.tailArmed {
+		p.mu.Unlock()
+		return
+	}
+	if p.streaming && p.flushSeq != p.tailSeq && p.err == nil && p.closing == nil {
+		p.tailSeq = p.flushSeq
+		p.tail.Reset(time.Duration(tailAfter.Load()))
+		p.mu.Unlock()
+		return
+	}
+	p.tailArmed = false
+	p.streaming = false
+	p.unlockKick(len(p.q) > 0 && !p.writing && p.err == nil)
 }
 
 // stoppedLocked is why the peer takes no more messages (p.mu held): it is
@@ -492,7 +611,7 @@ func (p *peer) run() {
 // drain writes the queue, one swap at a time, until it is empty (or a sender
 // writes through: it kicks again when done).
 func (p *peer) drain() {
-	idle := 0
+	idle, wrote := 0, 0
 	for {
 		p.mu.Lock()
 		if p.err != nil || p.writing || len(p.q) == 0 {
@@ -506,6 +625,9 @@ func (p *peer) drain() {
 				continue
 			}
 			p.awake = false
+			if wrote >= streamBytes && p.room != nil && p.err == nil && p.closing == nil {
+				p.streaming = true // the senders write the next queues (see unlockQueued)
+			}
 			// (w belongs to a sender that writes through meanwhile.)
 			if cap(p.q) > keepQueueBytes || (!p.writing && cap(p.w) > keepQueueBytes) {
 				p.shrinkLater()
@@ -516,16 +638,8 @@ func (p *peer) drain() {
 		}
 		idle = 0
 		p.writing = true
-		p.wdlUpTo = p.closeBy
-		p.q, p.w = p.w[:0], p.q
-		p.parts, p.wparts = p.wparts[:0], p.parts
-		p.qWait, p.wwait = p.wwait[:0], p.qWait
-		n, req := p.qn, p.qReq
-		p.qn, p.qReq, p.partAt, p.partN = 0, false, 0, 0
-		if p.space != nil {
-			close(p.space)
-			p.space = nil
-		}
+		n, req := p.takeLocked()
+		wrote += len(p.w)
 		p.mu.Unlock()
 
 		p.writeQueue(n, req)
@@ -534,6 +648,23 @@ func (p *peer) drain() {
 		p.writing = false
 		p.mu.Unlock()
 	}
+}
+
+// takeLocked takes the queue for a write (p.mu held, p.writing set): it
+// becomes w, with its parts and waiters; it returns the number of
+// envelopes and whether a request is among them.
+func (p *peer) takeLocked() (n int, req bool) {
+	p.wdlUpTo = p.closeBy
+	p.q, p.w = p.w[:0], p.q
+	p.parts, p.wparts = p.wparts[:0], p.parts
+	p.qWait, p.wwait = p.wwait[:0], p.qWait
+	n, req = p.qn, p.qReq
+	p.qn, p.qReq, p.partAt, p.partN = 0, false, 0, 0
+	if p.space != nil {
+		close(p.space)
+		p.space = nil
+	}
+	return n, req
 }
 
 // keepQueueBytes is the largest queue buffer a peer keeps once its writer

@@ -92,7 +92,7 @@ func (r *Route) send(ctx context.Context, msg proto.Frozen, env []byte) error {
 	if env == nil {
 		env = r.envelope(p, msg)
 	}
-	if env == nil || len(env) > p.link.MaxBatch() || !p.queueEncoded(env) {
+	if env == nil || len(env) > p.link.MaxBatch() || !p.queueEncoded(ctx, env) {
 		return r.deliver(ctx, p, msg)
 	}
 	return nil
