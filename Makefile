@@ -42,6 +42,7 @@ fuzz:
 	$(GO) test ./internal/remote -run '^$$' -fuzz FuzzReceive -fuzztime 60s
 	$(GO) test ./internal/remote -run '^$$' -fuzz FuzzFastDecode -fuzztime 60s
 	$(GO) test ./internal/remote -run '^$$' -fuzz FuzzUndelivered -fuzztime 60s
+	$(GO) test ./internal/remote -run '^$$' -fuzz FuzzSnapshotCodec -fuzztime 60s
 	$(GO) test ./remote_pipe -run '^$$' -fuzz FuzzReadFrame -fuzztime 60s
 
 ci:

@@ -19,15 +19,9 @@ import (
 // the poll (remote_shm.ReplySpin) still arrives, through the inbox's reader
 // (counted as a poll miss).
 func TestRequestReadsItsOwnReply(t *testing.T) {
-	cfg := shmTestConfig(t)
-	a, err := New(newSystem(t), cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = a.Close() })
-	z, err := New(newSystem(t), cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = z.Close() })
+	a, z := twoMembers(t, shmTestConfig(t))
 	ctx := context.Background()
-	_, err = z.Spawn(ctx, "m", load(t, toggleChart, nil))
+	_, err := z.Spawn(ctx, "m", load(t, toggleChart, nil))
 	require.NoError(t, err)
 	started, release := make(chan struct{}, 1), make(chan struct{})
 	_, err = z.Spawn(ctx, "slow", load(t, slowChart, slowImpl(started, release)))

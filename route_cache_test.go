@@ -20,13 +20,7 @@ import (
 func TestSendRouteCachesFollowMachines(t *testing.T) {
 	cfg := shmTestConfig(t)
 	cfg.Shm.MaxMachines = 2 * routeSlots
-	mk := func() *Orchestrator {
-		o, err := New(newSystem(t), cfg)
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = o.Close() })
-		return o
-	}
-	a, z := mk(), mk() // two members of one system (as two processes would be)
+	a, z := twoMembers(t, cfg)
 	ctx := context.Background()
 	toggle := load(t, toggleChart, nil)
 	state := func(o *Orchestrator, id string) string {
@@ -95,13 +89,7 @@ func TestSendRouteCachesFollowMachines(t *testing.T) {
 // (which do not): every event arrives as sent, each with its data. "AG"
 // shares "T"'s slot in the route's envelope cache.
 func TestSendToOtherMemberRouteAndData(t *testing.T) {
-	cfg := shmTestConfig(t)
-	a, err := New(newSystem(t), cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = a.Close() })
-	z, err := New(newSystem(t), cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = z.Close() })
+	a, z := twoMembers(t, shmTestConfig(t))
 	ctx := context.Background()
 	const chart = `{"id": "c", "initial": "a", "context": {"count": 0, "seen": null, "other": 0, "ag": 0}, "states": {
 	  "a": {"on": {
@@ -109,7 +97,7 @@ func TestSendToOtherMemberRouteAndData(t *testing.T) {
 	    "U": {"actions": [{"type": "xorc.increment", "params": {"key": "other"}}]},
 	    "AG": {"actions": [{"type": "xorc.increment", "params": {"key": "ag"}}]},
 	    "D": {"actions": [{"type": "xorc.increment"}, {"type": "xorc.copy", "params": {"key": "seen", "field": "seq"}}]}}}}}`
-	_, err = z.Spawn(ctx, "c1", load(t, chart, nil))
+	_, err := z.Spawn(ctx, "c1", load(t, chart, nil))
 	require.NoError(t, err)
 
 	const senders, each = 4, 2000
@@ -152,4 +140,17 @@ func TestSendToOtherMemberRouteAndData(t *testing.T) {
 	assert.EqualValues(t, senders*ags, s.Context["ag"])
 	assert.EqualValues(t, -1, s.Context["seen"], "the last event's data")
 	assert.Equal(t, uint64(senders*each+1), z.Stats().Events)
+}
+
+// twoMembers starts two orchestrators of one system with cfg in this
+// process (as two processes would be), closed when the test ends.
+func twoMembers(t *testing.T, cfg Config) (a, z *Orchestrator) {
+	t.Helper()
+	mk := func() *Orchestrator {
+		o, err := New(newSystem(t), cfg)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = o.Close() })
+		return o
+	}
+	return mk(), mk()
 }

@@ -34,9 +34,12 @@
 //
 // Inbound, the reader goroutine reads records (Read), hands each batch to the
 // core (decode, deliver to local PIDs' mailboxes), spins Options.Spin when the
-// inbox is empty (ReplySpin after it sent a request: the reply is likely
-// within a round trip; RequestSpin after it received one, for the next
-// request of a request/reply loop), then sleeps on the ring's futex. It gets past a record whose
+// inbox is empty (RequestSpin after it received a request, for the next
+// request of a request/reply loop), then sleeps on the ring's futex. A
+// goroutine that sent a request through PollRequest (the facade's Request)
+// reads the inbox itself for up to ReplySpin until its reply is there,
+// while the reader sleeps without announcing it (Ring.BeginPoll); other
+// requests make the reader spin ReplySpin for their reply. It gets past a record whose
 // producer died between claim and commit (Unblock) when the registry reports
 // that process dead, and every 10 ms while stuck, never before the death is
 // known.

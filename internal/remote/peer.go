@@ -24,6 +24,9 @@ import (
 // goroutine takes the whole queue at once (swapping buffers) and writes it
 // with as few link writes as MaxBatch allows, so batches grow with the load,
 // even from a single sender: while one batch is written the next one fills.
+// While one-way sends stream into a link that can say it has room (a
+// RoomChecker), the senders write full queues themselves and the writer
+// sleeps (see senderFlushBytes).
 // The queue is bounded (Config.MaxQueueBytes): a sender that finds it full
 // waits for room until its deadline, then fails with ErrFull. That is the
 // back-pressure of a full inbox: the writer waits for room in the link, the
