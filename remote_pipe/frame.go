@@ -180,6 +180,7 @@ type frameReader struct {
 	// scratch (see maxKeptScratch).
 	small int
 	peak  int // the largest payload read through scratch
+	grows int // growth steps of scratch (tests count them)
 }
 
 // readBufSize: frames up to this size are handed out straight from the
@@ -265,6 +266,9 @@ func (fr *frameReader) next() (kind byte, payload []byte, err error) {
 	for len(buf) < n {
 		have := len(buf)
 		want := min(n, max(2*have, readBufSize, cap(buf), fr.peak)) // a kept buffer is filled at once
+		if want > cap(buf) {
+			fr.grows++
+		}
 		buf = slices.Grow(buf, want-have)[:want]
 		if got, err := io.ReadFull(fr.br, buf[have:]); err != nil {
 			fr.scratch = buf[:0]
