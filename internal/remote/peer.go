@@ -324,7 +324,8 @@ func (p *peer) send(target, sender *pactor.PID, msg any, deadline time.Time, urg
 			p.space = make(chan struct{})
 		}
 		ch := p.space
-		p.mu.Unlock()
+		p.streaming = false // the writer takes over (senders that wait flush nothing)
+		p.unlockKick(!p.writing)
 		p.c.ctr.add(CQueueFull, 1)
 		if deadline.IsZero() {
 			deadline = time.Now().Add(p.c.cfg.SendTimeout)
@@ -408,7 +409,12 @@ func (p *peer) unlockQueued(ctx context.Context, deadline time.Time) {
 		p.mu.Lock()
 		p.writing = false
 		p.flushedLocked()
-		p.mu.Unlock()
+		// What was queued meanwhile waits for the next sender's flush, or
+		// the tail timer; the writer takes it now if streaming ended (a
+		// request or reply came, the tail timer fired), the core closes,
+		// senders wait for room, or it is a full queue already.
+		p.unlockKick(len(p.q) > 0 && p.err == nil &&
+			(!p.streaming || p.closing != nil || p.space != nil || len(p.q) >= senderFlushBytes))
 		return
 	}
 	if !p.tailArmed {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	pactor "github.com/asynkron/protoactor-go/actor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -42,6 +43,7 @@ func TestSendersFlushWhileStreaming(t *testing.T) {
 	}
 	p := func() *peer { pp, ok := a.core.peers.Load(b.addr); require.True(t, ok); return pp }
 	streaming := func() bool { pp := p(); pp.mu.Lock(); defer pp.mu.Unlock(); return pp.streaming }
+	stream := func() { t.Helper(); streamWhenParked(t, p()) }
 
 	// The writer is held at the gate while 20 KiB queue behind its first
 	// write; it then writes them in the same wake-up, and streaming begins.
@@ -77,9 +79,7 @@ func TestSendersFlushWhileStreaming(t *testing.T) {
 
 	// A request ends streaming at once: its reply comes, after what was
 	// queued before it.
-	pp.mu.Lock()
-	pp.streaming = true
-	pp.mu.Unlock()
+	stream()
 	send(5)
 	fut := a.sys.Root.RequestFuture(echoPID, &proto.Event{Type: "ask"}, 10*time.Second)
 	expect("before the request")
@@ -91,10 +91,8 @@ func TestSendersFlushWhileStreaming(t *testing.T) {
 	// A link without room: a sender does not flush into it (it would wait
 	// for the reader); streaming ends and the writer goroutine waits at
 	// the link instead. The sends return at once.
+	stream()
 	net.closeGate()
-	pp.mu.Lock()
-	pp.streaming = true
-	pp.mu.Unlock()
 	flushes = a.core.Stats().SenderFlushes
 	for streaming() {
 		send(1)
@@ -105,10 +103,96 @@ func TestSendersFlushWhileStreaming(t *testing.T) {
 	expect("written by the writer")
 
 	// Close flushes what streaming senders left queued.
-	pp.mu.Lock()
-	pp.streaming = true
-	pp.mu.Unlock()
+	stream()
 	send(4)
 	require.NoError(t, a.core.Close())
 	expect("flushed by Close")
+}
+
+// What is queued while a sender flushes is not left behind: a request
+// queued meanwhile ends streaming and the flushing sender hands it to the
+// writer when its write ends; so does a closing core's flush. (The tail
+// timer, which would also pick them up, is held off here.)
+func TestQueuedDuringSenderFlush(t *testing.T) {
+	old := tailAfter.Swap(int64(time.Hour))
+	t.Cleanup(func() { tailAfter.Store(old) })
+	net := newNet()
+	a, b := newNode(t, net, "a"), newNode(t, net, "b")
+	e, echoPID := spawnEcho(t, b, "echo", 4096)
+	ctx := context.Background()
+	require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "dial"}))
+	require.Equal(t, "dial", e.next())
+	pp, ok := a.core.peers.Load(b.addr)
+	require.True(t, ok)
+	pad := strings.Repeat("x", 1000)
+
+	for _, closing := range []bool{false, true} {
+		streamWhenParked(t, pp)
+		net.mu.Lock()
+		net.room = true // a link that says it has room, then holds the write at the gate
+		net.mu.Unlock()
+		net.closeGate()
+		flushing := make(chan error, 1)
+		flushes := a.core.Stats().SenderFlushes
+		go func() { // sends until its own flush (held at the gate) is done
+			for i := 0; ; i++ {
+				err := a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: fmt.Sprintf("s%d%s", i, pad)})
+				if err != nil || a.core.Stats().SenderFlushes > flushes {
+					flushing <- err
+					return
+				}
+			}
+		}()
+		require.Eventually(t, func() bool { return net.inGate.Load() == 1 }, 5*time.Second, time.Millisecond)
+		var fut *pactor.Future
+		if !closing {
+			fut = a.sys.Root.RequestFuture(echoPID, &proto.Event{Type: "ask"}, 10*time.Second)
+		} else {
+			require.NoError(t, a.core.Deliver(ctx, echoPID, nil, &proto.Event{Type: "last"}))
+		}
+		net.mu.Lock()
+		net.room = false
+		net.mu.Unlock()
+		closed := make(chan error, 1)
+		if closing {
+			go func() { closed <- a.core.Close() }()
+		}
+		net.openGate()
+		require.NoError(t, <-flushing)
+		want := "ask"
+		if closing {
+			want = "last"
+		}
+		for {
+			got := e.next()
+			require.NotEqual(t, nothingArrived, got, "%s never came", want)
+			if got == want {
+				break
+			}
+		}
+		if !closing {
+			res, err := fut.Result()
+			require.NoError(t, err)
+			assert.Equal(t, "re:ask", res.(*proto.Event).Type)
+		} else {
+			require.NoError(t, <-closed)
+			assert.Zero(t, a.core.Stats().Undelivered, "Close wrote everything")
+		}
+	}
+}
+
+// streamWhenParked puts p in streaming mode once its writer is parked and
+// its queue empty (a writer still draining would take what the test's
+// senders queue next).
+func streamWhenParked(t *testing.T, p *peer) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.awake || p.writing || len(p.q) > 0 {
+			return false
+		}
+		p.streaming = true
+		return true
+	}, 5*time.Second, time.Millisecond, "the writer parks")
 }
