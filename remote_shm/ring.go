@@ -139,6 +139,16 @@ func crashHere(point crashPoint, producer int) bool {
 // claim reserves an 8-aligned record of recHdrLen+n bytes for producer (whose
 // lock the caller holds) and writes its uncommitted header. It returns the
 // record's index in the data area and its length.
+// span is the room a record of need bytes (aligned) takes at tail: need,
+// plus the padding to the end of the data area when it does not fit before
+// it (the record then goes at index 0).
+func (r *Ring) span(tail, need uint64) uint64 {
+	if left := uint64(r.capacity) - tail&r.mask; need > left {
+		return need + left
+	}
+	return need
+}
+
 func (r *Ring) claim(ws *waitSpec, producer int, msgType int32, n int) (int, int32, error) {
 	recLen := recHdrLen + n
 	need := uint64(align8(recLen))
@@ -152,10 +162,7 @@ func (r *Ring) claim(ws *waitSpec, producer int, msgType int32, n int) (int, int
 	for {
 		tail := atomic.LoadUint64(r.tail)
 		idx := tail & r.mask
-		total := need
-		if need > capacity-idx {
-			total += capacity - idx // pad to the end, then the record at index 0
-		}
+		total := r.span(tail, need)
 		head := atomic.LoadUint64(r.headCache)
 		if tail-head > capacity || tail-head+total > capacity { // the first test also catches head > tail
 			head = atomic.LoadUint64(r.head)

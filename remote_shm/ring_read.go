@@ -227,17 +227,13 @@ func (r *Ring) HasRoom(n int) bool {
 	if n < 0 || recHdrLen+n > r.maxRecord {
 		return false
 	}
-	need := uint64(align8(recHdrLen + n))
 	capacity := uint64(r.capacity)
 	tail := atomic.LoadUint64(r.tail)
 	head := atomic.LoadUint64(r.head)
 	if head > tail || tail-head > capacity {
 		return false
 	}
-	if idx := tail & r.mask; need > capacity-idx {
-		need += capacity - idx // padding to the end first
-	}
-	return tail-head+need <= capacity
+	return tail-head+r.span(tail, uint64(align8(recHdrLen+n))) <= capacity
 }
 
 // Pending reports whether the ring holds claimed space the consumer has not

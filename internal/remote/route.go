@@ -2,7 +2,6 @@ package remote
 
 import (
 	"context"
-	"reflect"
 	"sync/atomic"
 
 	pactor "github.com/asynkron/protoactor-go/actor"
@@ -12,11 +11,12 @@ import (
 
 // Route is a handle for one-way sends of frozen messages (proto.Frozen,
 // without a reply address) to one actor of a peer process, for a caller that
-// sends to the same actor again and again (the facade keeps one per machine
-// it sends to). It holds the peer and the encoded envelopes of the last few
-// messages, so that a send is a lock, one copy into the peer's queue and,
-// when the writer goroutine sleeps, a kick: Deliver also finds the peer by
-// address, reads the context's deadline and looks the envelope up by target.
+// sends to the same actor again and again and keeps the encoded envelope of
+// each message it sends (the facade keeps a Route per machine, and an
+// envelope per event type): a send is then a lock, one copy into the peer's
+// queue and, when the writer goroutine sleeps, a kick. Deliver also finds
+// the peer by address, reads the context's deadline and looks the envelope
+// up by target.
 //
 // Whatever a send through Deliver would report goes through Deliver: a peer
 // that is down, closing, has undelivered messages to report, owes a reply
@@ -27,17 +27,6 @@ type Route struct {
 	c      *Core
 	p      atomic.Pointer[peer]
 	target *pactor.PID
-	envs   [routeEnvs]atomic.Pointer[routeEnv]
-	next   atomic.Uint32 // the entry the next miss replaces
-}
-
-// routeEnvs is how many encoded envelopes a Route keeps (one per message:
-// a machine is usually sent a handful of event types).
-const routeEnvs = 4
-
-type routeEnv struct {
-	msg proto.Frozen
-	env []byte // one Batch field
 }
 
 // Route returns a Route to target, or nil when target is not an actor of a
@@ -57,30 +46,28 @@ func (c *Core) Route(target *pactor.PID) *Route {
 }
 
 // Send sends msg to the route's target: the same as
-// Deliver(ctx, target, nil, msg), errors included.
+// Deliver(ctx, target, nil, msg), errors included. It encodes msg each
+// time; a caller that sends it again keeps Envelope(msg) for SendEnvelope.
 func (r *Route) Send(ctx context.Context, msg proto.Frozen) error {
-	return r.send(ctx, msg, nil)
+	return r.SendEnvelope(ctx, msg, r.Envelope(msg))
 }
 
 // Envelope returns the encoded envelope of msg to the route's target, for
-// SendEnvelope (a caller that keeps it skips the Route's lookup), or nil
-// when it cannot be kept (see Send).
+// SendEnvelope, or nil when there is none to keep (msg does not encode, or
+// is larger than the link takes: Deliver then says so).
 func (r *Route) Envelope(msg proto.Frozen) []byte {
-	return r.envelope(r.p.Load(), msg)
+	env, err := appendEnvelopeCached(nil, nil, nil, r.target, nil, msg)
+	if err != nil || len(env) > r.p.Load().link.MaxBatch() {
+		return nil
+	}
+	return env
 }
 
 // SendEnvelope is Send for a caller that keeps env = Envelope(msg) (nil:
-// none); the envelope must not be changed.
+// none, msg goes through Deliver); env must not be changed.
 func (r *Route) SendEnvelope(ctx context.Context, msg proto.Frozen, env []byte) error {
-	if env == nil {
-		return r.deliver(ctx, r.p.Load(), msg)
-	}
-	return r.send(ctx, msg, env)
-}
-
-func (r *Route) send(ctx context.Context, msg proto.Frozen, env []byte) error {
 	p := r.p.Load()
-	if p.replies.Load() > 0 || ctx.Err() != nil {
+	if env == nil || p.replies.Load() > 0 || ctx.Err() != nil {
 		return r.deliver(ctx, p, msg)
 	}
 	if p.connect != nil {
@@ -89,10 +76,7 @@ func (r *Route) send(ctx context.Context, msg proto.Frozen, env []byte) error {
 			return r.deliver(ctx, p, msg)
 		}
 	}
-	if env == nil {
-		env = r.envelope(p, msg)
-	}
-	if env == nil || len(env) > p.link.MaxBatch() || !p.queueEncoded(ctx, env) {
+	if len(env) > p.link.MaxBatch() || !p.queueEncoded(ctx, env) {
 		return r.deliver(ctx, p, msg)
 	}
 	return nil
@@ -111,25 +95,4 @@ func (r *Route) deliver(ctx context.Context, p *peer, msg proto.Frozen) error {
 		}
 	}
 	return err
-}
-
-// envelope returns the encoded envelope of msg to the target, or nil when
-// it cannot be kept (it does not encode, is too large for the link, or its
-// type is not comparable): Deliver then says what is wrong, or encodes it
-// each time.
-func (r *Route) envelope(p *peer, msg proto.Frozen) []byte {
-	for i := range r.envs {
-		if e := r.envs[i].Load(); e != nil && e.msg == msg {
-			return e.env
-		}
-	}
-	if !reflect.TypeOf(msg).Comparable() {
-		return nil
-	}
-	env, err := appendEnvelopeCached(nil, nil, nil, r.target, nil, msg)
-	if err != nil || len(env) > p.link.MaxBatch() {
-		return nil
-	}
-	r.envs[r.next.Add(1)%routeEnvs].Store(&routeEnv{msg: msg, env: env})
-	return env
 }
