@@ -18,19 +18,18 @@ const (
 	futexWakeOp = 1 // FUTEX_WAKE
 )
 
-// futexWait sleeps while *addr == val, at most timeout. It reports whether it
-// returned because of a wake-up or a changed value (true) rather than the
-// timeout or a signal (false).
+// futexWait sleeps while *addr == val, at most timeout. It reports whether
+// the value changed (every wake-up of ours changes it first: Wake), so that a
+// spurious return of FUTEX_WAIT (which the kernel allows), the timeout or a
+// signal reports false.
 func futexWait(addr *uint32, val uint32, timeout time.Duration) bool {
 	ts := unix.NsecToTimespec(max(int64(timeout), 1))
 	_, _, errno := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWaitOp, uintptr(val),
 		uintptr(unsafe.Pointer(&ts)), 0, 0)
-	switch errno {
-	case 0, unix.EAGAIN:
-		return true
-	default: // ETIMEDOUT, EINTR
-		return atomic.LoadUint32(addr) != val
+	if errno == unix.EAGAIN {
+		return true // the value was not val when the kernel looked
 	}
+	return atomic.LoadUint32(addr) != val // 0 (woken, or spuriously), ETIMEDOUT, EINTR
 }
 
 // futexWake wakes up to n waiters on addr.
