@@ -251,8 +251,6 @@ func appendEnvelopeCached(buf []byte, tc *targetCache, ec *envCache, target, sen
 			payloadSize = gproto.Size(pm)
 		}
 		_, system = pm.(pactor.SystemMessage)
-	}
-	if !isEvent {
 		// Target fields are kept for the actors that get events (machines);
 		// other messages mostly answer futures, each a PID used once.
 		tc = nil
